@@ -1,0 +1,194 @@
+"""The vetted content: answers, replies, sources and contacts, loaded and checked once.
+
+Every sentence the assistant says comes from content/*.yml, reviewed by
+clinicians. Loading validates the whole set (sources cited exist, placeholders
+resolve, related topics exist) so a broken edit stops the action server at
+start-up instead of reaching a parent mid-conversation.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Tuple
+
+import yaml
+
+CONTENT_DIR = Path(os.environ.get("ITB_CONTENT_DIR", Path(__file__).resolve().parent.parent / "content"))
+MAX_RELATED = 3
+KINDS = ("answer", "urgent", "emergency", "clarify", "not_covered", "advice", "out_of_scope", "smalltalk", "fallback")
+
+
+class ContentError(ValueError):
+    """The content files are inconsistent; the message lists every problem found."""
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    publisher: str
+    title: str
+    date: str
+    short_name: str
+    file: str
+    sections: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Citation:
+    source: Source
+    section: str
+
+    def as_payload(self) -> Dict[str, str]:
+        return {
+            "publisher": self.source.publisher,
+            "title": self.source.title,
+            "date": self.source.date,
+            "section": self.section,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    id: str
+    title: str
+    text: str
+    citations: Tuple[Citation, ...]
+    related: Tuple[str, ...]
+
+    @property
+    def source_line(self) -> str:
+        """A short 'Source:' line a parent can read on a phone."""
+        by_source: Dict[str, List[str]] = {}
+        for citation in self.citations:
+            by_source.setdefault(citation.source.short_name, []).append(f"“{citation.section}”")
+        parts = [f"{name}, {', '.join(sections)}" for name, sections in by_source.items()]
+        return "Source: " + "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Reply:
+    id: str
+    kind: str
+    text: str
+    title: str
+    buttons: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Content:
+    answers: Mapping[str, Answer]
+    replies: Mapping[str, Reply]
+    sources: Mapping[str, Source]
+    contacts: Mapping[str, str]
+
+    def button_title(self, topic_id: str) -> str:
+        if topic_id in self.answers:
+            return self.answers[topic_id].title
+        return self.replies[topic_id].title
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Plain YAML keeps the last of two equal keys; a second answer with the same id must be an error."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Dict[Any, Any]:
+        keys = [self.construct_object(key_node, deep=deep) for key_node, _ in node.value]
+        duplicates = sorted({str(key) for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ContentError(f"{node.start_mark.name}: {', '.join(duplicates)} defined more than once")
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: Path) -> Dict[str, Any]:
+    with open(path, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
+
+
+def _fill(text: str, contacts: Mapping[str, str], where: str, problems: List[str]) -> str:
+    """Put contact details into a text, collapsing the YAML line breaks."""
+    names = {field for _, field, _, _ in string.Formatter().parse(text) if field}
+    unknown = names - set(contacts)
+    if unknown:
+        problems.append(f"{where}: unknown placeholder(s) {sorted(unknown)}; contacts.yml has {sorted(contacts)}")
+        return text
+    return " ".join(text.format_map(contacts).split())
+
+
+def parse_content(answers_file: Dict[str, Any], sources_file: Dict[str, Any], contacts_file: Dict[str, Any]) -> Content:
+    """Build and check the content; raise ContentError naming every problem."""
+    problems: List[str] = []
+    contacts = {key: str(value) for key, value in contacts_file["contacts"].items()}
+    sources = {
+        source_id: Source(
+            id=source_id,
+            publisher=raw["publisher"],
+            title=raw["title"],
+            date=str(raw["date"]),
+            short_name=raw["short_name"],
+            file=raw["file"],
+            sections=tuple(raw["sections"]),
+        )
+        for source_id, raw in sources_file["sources"].items()
+    }
+
+    answers: Dict[str, Answer] = {}
+    for answer_id, raw in answers_file["answers"].items():
+        citations = []
+        for cited in raw.get("sources") or []:
+            source = sources.get(cited["source"])
+            if source is None:
+                problems.append(f"answer {answer_id}: unknown source {cited['source']!r}")
+            elif cited["section"] not in source.sections:
+                problems.append(f"answer {answer_id}: {source.id} has no section {cited['section']!r}")
+            else:
+                citations.append(Citation(source, cited["section"]))
+        if not raw.get("sources"):
+            problems.append(f"answer {answer_id}: cites no source")
+        answers[answer_id] = Answer(
+            id=answer_id,
+            title=raw["title"],
+            text=_fill(raw["text"], contacts, f"answer {answer_id}", problems),
+            citations=tuple(citations),
+            related=tuple(raw.get("related") or ()),
+        )
+
+    replies: Dict[str, Reply] = {}
+    for reply_id, raw in answers_file["replies"].items():
+        if raw.get("kind") not in KINDS:
+            problems.append(f"reply {reply_id}: kind {raw.get('kind')!r} is not one of {KINDS}")
+        replies[reply_id] = Reply(
+            id=reply_id,
+            kind=raw.get("kind", ""),
+            text=_fill(raw["text"], contacts, f"reply {reply_id}", problems),
+            title=raw.get("title", ""),
+            buttons=tuple(raw.get("buttons") or ()),
+        )
+
+    titled = {*answers, *(reply_id for reply_id, reply in replies.items() if reply.title)}
+    for answer in answers.values():
+        if len(answer.related) > MAX_RELATED:
+            problems.append(f"answer {answer.id}: {len(answer.related)} related topics, at most {MAX_RELATED}")
+        for topic in answer.related:
+            if topic not in answers or topic == answer.id:
+                problems.append(f"answer {answer.id}: related topic {topic!r} is not another answer")
+    for reply in replies.values():
+        for topic in reply.buttons:
+            if topic not in titled:
+                problems.append(f"reply {reply.id}: button {topic!r} is not an answer or a titled reply")
+
+    if problems:
+        raise ContentError("content/ has problems:\n- " + "\n- ".join(problems))
+    return Content(answers=answers, replies=replies, sources=sources, contacts=contacts)
+
+
+@cache
+def load_content(directory: Path = CONTENT_DIR) -> Content:
+    """Load the content once per process; actions share the result."""
+    return parse_content(
+        read_yaml(directory / "answers.yml"),
+        read_yaml(directory / "sources.yml"),
+        read_yaml(directory / "contacts.yml"),
+    )

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Prints the path of a Python 3.10 interpreter, the version Rasa 3.6 needs.
+# Looks on PATH, then in pyenv's versions, then in the usual system places.
+set -euo pipefail
+
+is_310() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; }
+
+candidates=()
+command -v python3.10 >/dev/null 2>&1 && candidates+=("$(command -v python3.10)")
+pyenv_root="${PYENV_ROOT:-$HOME/.pyenv}"
+if command -v pyenv >/dev/null 2>&1; then pyenv_root="$(pyenv root)"; fi
+for dir in "$pyenv_root"/versions/3.10*; do
+  [ -x "$dir/bin/python" ] && candidates+=("$dir/bin/python")
+done
+candidates+=(/usr/bin/python3.10 /usr/local/bin/python3.10)
+command -v python3 >/dev/null 2>&1 && candidates+=("$(command -v python3)")
+
+for python in "${candidates[@]}"; do
+  if [ -x "$python" ] && is_310 "$python"; then
+    echo "$python"
+    exit 0
+  fi
+done
+
+cat >&2 <<'MSG'
+No Python 3.10 found. Rasa 3.6 runs on Python 3.8-3.10, and this project uses 3.10.
+Install one, then run the command again:
+  - with pyenv:   pyenv install 3.10
+  - on Debian/Ubuntu:  apt-get install python3.10 python3.10-venv
+Or point PYTHON at one:  make run PYTHON=/path/to/python3.10
+MSG
+exit 1

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Starts the action server and the Rasa server, says how to talk to them, and
+# stops both on Ctrl-C. Called by `make run`.
+set -euo pipefail
+
+bin=.venv/bin
+model=${MODEL:-models/itb-assistant.tar.gz}
+actions_port=${ACTIONS_PORT:-5055}
+rasa_port=${RASA_PORT:-5005}
+pids=()
+
+stop() {
+  trap - INT TERM EXIT
+  if [ ${#pids[@]} -gt 0 ]; then
+    echo
+    echo "Stopping the Rasa server and the action server..."
+    kill "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+}
+trap stop INT TERM EXIT
+
+"$bin/rasa" run actions --port "$actions_port" &
+pids+=($!)
+"$bin/rasa" run --model "$model" --port "$rasa_port" \
+  --credentials credentials.yml --endpoints endpoints.yml &
+pids+=($!)
+
+# Wait until the REST channel answers (the model loads first), or a server exits.
+until curl -fs "http://localhost:$rasa_port/webhooks/rest/" >/dev/null 2>&1; do
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "A server stopped during start-up; see the messages above." >&2; exit 1; }
+  done
+  sleep 1
+done
+
+cat <<MSG
+
+The ITB parents' assistant is running.
+  Rasa server:    http://localhost:$rasa_port  (REST: /webhooks/rest/webhook, socket.io: /socket.io)
+  Action server:  http://localhost:$actions_port
+
+Ask it something:
+  curl -s -X POST http://localhost:$rasa_port/webhooks/rest/webhook \\
+       -H 'Content-Type: application/json' \\
+       -d '{"sender": "parent-1", "message": "how often does the pump get refilled?"}'
+
+Chat in a terminal (in another window):  make shell
+Stop both servers:  Ctrl-C
+MSG
+
+wait -n "${pids[@]}"

@@ -1,0 +1,130 @@
+"""Starting the real Rasa and action servers for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "itb-assistant.tar.gz"
+START_TIMEOUT = 240  # seconds; loading TensorFlow and the model on 2 cores
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def server_env() -> Dict[str, str]:
+    return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+
+
+def start(name: str, args: List[str], log_dir: Path) -> Server:
+    log = log_dir / f"{name}.log"
+    handle = open(log, "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", *args], cwd=ROOT, env=server_env(), stdout=handle, stderr=subprocess.STDOUT
+    )
+    return Server(name, process, log)
+
+
+def wait_until_up(server: Server, url: str) -> None:
+    """Poll `url` until it answers 200; fail with the server's log if it dies or never answers."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{server.name} did not answer {url} within {START_TIMEOUT}s:\n{server.log_tail()}")
+
+
+@dataclass
+class Stack:
+    """A running action server and Rasa server, as `make run` starts them."""
+
+    rasa_port: int
+    actions_port: int
+    servers: Dict[str, Server] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def send(self, message: Any, sender: str = "parent") -> List[Dict[str, Any]]:
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def stop_action_server(self) -> None:
+        self.servers["actions"].stop()
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+
+
+def start_stack(workdir: Path, model: Path | None = None) -> Stack:
+    stack = Stack(rasa_port=free_port(), actions_port=free_port())
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{stack.actions_port}/webhook"\n')
+    try:
+        stack.servers["actions"] = start(
+            "actions", ["rasa_sdk", "--actions", "actions", "--port", str(stack.actions_port)], workdir
+        )
+        stack.servers["rasa"] = start(
+            "rasa",
+            [
+                "rasa",
+                "run",
+                "--model",
+                str(model or MODEL),
+                "--port",
+                str(stack.rasa_port),
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                str(endpoints),
+            ],
+            workdir,
+        )
+        wait_until_up(stack.servers["actions"], f"http://127.0.0.1:{stack.actions_port}/health")
+        wait_until_up(stack.servers["rasa"], f"{stack.url}/webhooks/rest/")
+    except Exception:
+        stack.stop()
+        raise
+    return stack

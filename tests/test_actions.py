@@ -1,0 +1,139 @@
+"""Each custom action, run hermetically: a Tracker in, the parent's messages out."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import ActionClarify, ActionRespond, ActionUrgentFollowup
+from actions.content import Content
+
+
+def tracker_for(
+    intent: str, ranking: List[Dict[str, Any]] | None = None, entities: List[Dict[str, Any]] | None = None
+) -> Tracker:
+    latest = {
+        "text": "a parent's message",
+        "intent": {"name": intent, "confidence": 0.9},
+        "intent_ranking": ranking or [{"name": intent, "confidence": 0.9}],
+        "entities": entities or [],
+    }
+    return Tracker("parent", {}, latest, [], False, None, {}, "action_listen")
+
+
+def run(action: Action, tracker: Tracker) -> List[Dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    assert events == []
+    return dispatcher.messages
+
+
+def test_a_fact_question_gets_its_answer_source_and_related_topics(content: Content) -> None:
+    [message] = run(ActionRespond(), tracker_for("pump_refill"))
+    assert "every 4 to 12 weeks" in message["text"]
+    assert message["custom"]["kind"] == "answer"
+    assert message["custom"]["answer_id"] == "pump_refill"
+    assert message["custom"]["source_line"].startswith("Source: Derbyshire Healthcare NHS (Mar 2019)")
+    assert message["custom"]["source"] == [
+        {
+            "publisher": "Derbyshire Healthcare NHS Foundation Trust",
+            "title": "Information on Specific Medical Treatments",
+            "date": "26 March 2019",
+            "section": "How does it work?",
+        }
+    ]
+    assert [b["payload"] for b in message["buttons"]] == ["/pump_how_it_works", "/withdrawal", "/contact_team"]
+    assert message["buttons"][0]["title"] == content.answers["pump_how_it_works"].title
+
+
+def test_every_answer_is_sent_as_written(content: Content) -> None:
+    for answer in content.answers.values():
+        [message] = run(ActionRespond(), tracker_for(answer.id))
+        assert message["text"] == answer.text
+        assert message["custom"]["answer_id"] == answer.id
+
+
+def test_the_greeting_says_it_is_automated_and_not_for_emergencies() -> None:
+    [message] = run(ActionRespond(), tracker_for("greet"))
+    assert message["custom"]["kind"] == "smalltalk"
+    assert "automated assistant" in message["text"]
+    assert "not for emergencies" in message["text"]
+    assert "call 000" in message["text"]
+
+
+def test_a_question_the_sheets_do_not_answer_gets_an_honest_no_and_who_to_ask() -> None:
+    [message] = run(ActionRespond(), tracker_for("not_covered"))
+    assert message["custom"]["kind"] == "not_covered"
+    assert "don't have approved information" in message["text"]
+    assert "(03) 9345 5522" in message["text"]
+
+
+def test_a_dosing_question_gets_no_advice_and_never_stop_suddenly() -> None:
+    [message] = run(ActionRespond(), tracker_for("dosing_advice"))
+    assert message["custom"]["kind"] == "advice"
+    assert "can't give advice" in message["text"]
+    assert "Never stop baclofen suddenly" in message["text"]
+    assert "(03) 9345 5522" in message["text"]
+
+
+def test_off_topic_says_what_the_assistant_can_help_with() -> None:
+    [message] = run(ActionRespond(), tracker_for("out_of_scope"))
+    assert message["custom"]["kind"] == "out_of_scope"
+    assert "intrathecal baclofen" in message["text"]
+    assert message["buttons"] == [{"title": "What can I ask?", "payload": "/capabilities"}]
+
+
+def test_what_can_you_do_offers_topics_as_buttons() -> None:
+    [message] = run(ActionRespond(), tracker_for("capabilities"))
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert "/pump_refill" in payloads and "/contact_team" in payloads
+
+
+def test_an_intent_without_content_gets_the_fallback_reply_not_silence() -> None:
+    [message] = run(ActionRespond(), tracker_for("intent_nobody_wrote"))
+    assert message["custom"]["kind"] == "fallback"
+    assert "(03) 9345 5522" in message["text"]
+
+
+def test_clarify_offers_the_close_candidates_and_something_else(content: Content) -> None:
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "pump_location", "confidence": 0.41},
+        {"name": "pump_how_it_works", "confidence": 0.38},
+        {"name": "greet", "confidence": 0.12},
+        {"name": "side_effects", "confidence": 0.02},
+    ]
+    [message] = run(ActionClarify(), tracker_for("nlu_fallback", ranking))
+    assert message["custom"]["kind"] == "clarify"
+    assert message["custom"]["candidates"] == ["pump_location", "pump_how_it_works"]
+    assert message["buttons"] == [
+        {"title": content.answers["pump_location"].title, "payload": "/pump_location"},
+        {"title": content.answers["pump_how_it_works"].title, "payload": "/pump_how_it_works"},
+        {"title": "Something else", "payload": "/deny"},
+    ]
+
+
+def test_clarify_without_candidates_asks_to_rephrase_with_the_contact() -> None:
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "greet", "confidence": 0.3}]
+    [message] = run(ActionClarify(), tracker_for("nlu_fallback", ranking))
+    assert message["custom"]["kind"] == "fallback"
+    assert "(03) 9345 5522" in message["text"]
+
+
+def test_urgent_followup_adds_the_fact_that_helps() -> None:
+    entities = [
+        {"entity": "red_flag", "value": "baclofen_stopped", "followup": "withdrawal"},
+        {"entity": "red_flag", "value": "baclofen_stopped", "followup": "withdrawal"},
+        {"entity": "red_flag", "value": "pump_alarm", "followup": None},
+    ]
+    [message] = run(ActionUrgentFollowup(), tracker_for("urgent", entities=entities))
+    assert message["custom"]["answer_id"] == "withdrawal"
+    assert "withdrawal" in message["text"]
+
+
+def test_urgent_followup_adds_nothing_when_no_fact_helps() -> None:
+    entities = [{"entity": "red_flag", "value": "pump_alarm", "followup": None}]
+    assert run(ActionUrgentFollowup(), tracker_for("urgent", entities=entities)) == []

@@ -1,0 +1,147 @@
+"""The deterministic red-flag layer and the NLU component that decides urgency."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from urgency.detector import UrgencyDetector
+from urgency.red_flags import RedFlagMatcher, phrase_to_pattern
+
+
+@pytest.fixture(scope="module")
+def matcher() -> RedFlagMatcher:
+    return RedFlagMatcher.from_file()
+
+
+@pytest.fixture(scope="module")
+def detector(matcher: RedFlagMatcher) -> UrgencyDetector:
+    return UrgencyDetector({**UrgencyDetector.get_default_config()}, matcher)
+
+
+@pytest.mark.parametrize(
+    "text, level",
+    [
+        ("his pump is beeping", "urgent"),
+        ("the PUMP ALARM keeps going off", "urgent"),
+        ("we missed her refill appointment last week", "urgent"),
+        ("we ran out of his baclofen syrup", "urgent"),
+        ("she's really itchy and sweaty", "urgent"),
+        ("he has a fever", "urgent"),
+        ("her spasms are back suddenly", "urgent"),
+        ("he's hallucinating", "urgent"),
+        ("the wound around the pump is red and swollen", "urgent"),
+        ("terrible headache and a stiff neck", "urgent"),
+        ("he fell on his pump", "urgent"),
+        ("this is an emergency", "urgent"),
+        ("he can't breathe", "emergency"),
+        ("he cant breathe", "emergency"),
+        ("his lips are going blue", "emergency"),
+        ("she won't wake up", "emergency"),
+        ("hes having a siezure", "emergency"),
+        ("he collapsed", "emergency"),
+    ],
+)
+def test_red_flags_are_caught(matcher: RedFlagMatcher, text: str, level: str) -> None:
+    assert matcher.assess(text).level == level
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "does the pump medicine ever cause headaches?",
+        "a friend said stopping baclofen causes withdrawal, is that true?",
+        "how often is the pump refilled",
+        "what is spasticity",
+    ],
+)
+def test_information_questions_are_not_alarms(matcher: RedFlagMatcher, text: str) -> None:
+    assert matcher.assess(text).level is None
+
+
+@pytest.mark.parametrize("text", ["no fever, just asking", "not an emergency, but how often is it refilled"])
+def test_a_negated_red_flag_does_not_count(matcher: RedFlagMatcher, text: str) -> None:
+    assert matcher.assess(text).level is None
+
+
+def test_a_negation_before_a_different_word_does_not_cancel_an_emergency(matcher: RedFlagMatcher) -> None:
+    assert matcher.assess("no, he can't breathe").level == "emergency"
+    assert matcher.assess("no he cant breathe").level == "emergency"
+
+
+def test_an_information_question_about_a_situation_happening_now_is_still_urgent(matcher: RedFlagMatcher) -> None:
+    assert matcher.assess("can baclofen cause itching? she is itchy right now").level == "urgent"
+
+
+def test_emergency_signs_are_never_set_aside_as_questions(matcher: RedFlagMatcher) -> None:
+    assert matcher.assess("is it a side effect if he's not breathing properly").level == "emergency"
+
+
+def test_a_match_reports_where_it_is_in_what_the_parent_typed(matcher: RedFlagMatcher) -> None:
+    text = "Help, he CAN’T breathe"
+    [flag] = [f for f in matcher.assess(text).flags if f.category == "breathing"]
+    assert text[flag.start : flag.end] == "CAN’T breathe"
+
+
+def test_phrase_language() -> None:
+    assert phrase_to_pattern("pump * beeping|alarm") == [
+        {"LOWER": "pump"},
+        {"OP": "?"},
+        {"OP": "?"},
+        {"OP": "?"},
+        {"LOWER": {"IN": ["beeping", "alarm"]}},
+    ]
+    with pytest.raises(ValueError):
+        phrase_to_pattern("* beeping")
+
+
+def message(text: str, ranking: List[Dict[str, Any]]) -> Message:
+    msg = Message(data={"text": text})
+    msg.set("intent", ranking[0])
+    msg.set("intent_ranking", ranking)
+    return msg
+
+
+def decided(detector: UrgencyDetector, text: str, ranking: List[Dict[str, Any]]) -> str | None:
+    [processed] = detector.process([message(text, ranking)])
+    return processed.get("intent")["name"]
+
+
+def test_a_red_flag_overrides_a_confident_informational_intent(detector: UrgencyDetector) -> None:
+    ranking = [{"name": "pump_how_it_works", "confidence": 0.97}, {"name": "urgent", "confidence": 0.01}]
+    msg = message("the pump is beeping", ranking)
+    [processed] = detector.process([msg])
+    assert processed.get("intent") == {"name": "urgent", "confidence": 1.0}
+    assert processed.get("intent_ranking")[0]["name"] == "urgent"
+    [entity] = processed.get("entities")
+    assert entity["entity"] == "red_flag" and entity["value"] == "pump_alarm"
+
+
+def test_the_urgent_intent_alone_is_enough(detector: UrgencyDetector) -> None:
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "urgent", "confidence": 0.35},
+        {"name": "side_effects", "confidence": 0.3},
+    ]
+    assert decided(detector, "something is not right with him", ranking) == "urgent"
+
+
+def test_urgent_and_emergency_confidence_add_up(detector: UrgencyDetector) -> None:
+    ranking = [
+        {"name": "side_effects", "confidence": 0.6},
+        {"name": "urgent", "confidence": 0.2},
+        {"name": "emergency", "confidence": 0.15},
+    ]
+    assert decided(detector, "he is not right", ranking) == "urgent"
+
+
+def test_the_emergency_intent_escalates(detector: UrgencyDetector) -> None:
+    ranking = [{"name": "urgent", "confidence": 0.6}, {"name": "emergency", "confidence": 0.4}]
+    assert decided(detector, "he is grey and floppy", ranking) == "emergency"
+
+
+def test_a_calm_question_keeps_its_intent(detector: UrgencyDetector) -> None:
+    ranking = [{"name": "side_effects", "confidence": 0.9}, {"name": "urgent", "confidence": 0.05}]
+    assert decided(detector, "does the pump medicine ever cause headaches?", ranking) == "side_effects"

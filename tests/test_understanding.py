@@ -1,0 +1,78 @@
+"""How well the trained model understands parents, on data it never trained on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from actions.content import read_yaml
+from tests.servers import ROOT, server_env
+from tests.urgency_eval import score
+
+MIN_MACRO_F1 = 0.90
+MAX_FALSE_ALARM_RATE = 0.10
+URGENCY = ROOT / "tests" / "urgency"
+
+
+def test_held_out_intent_macro_f1(model_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "nlu"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "test",
+            "nlu",
+            "--nlu",
+            "tests/nlu/test_nlu.yml",
+            "--model",
+            str(model_path),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=server_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    report = json.loads((out / "intent_report.json").read_text())
+    macro_f1 = report["macro avg"]["f1-score"]
+    print(f"held-out intents: macro-F1 {macro_f1:.3f}, accuracy {report['accuracy']:.3f}")
+    assert macro_f1 >= MIN_MACRO_F1
+
+
+@pytest.fixture(scope="module")
+def urgency_score(parse: Any) -> Any:
+    result = score(
+        parse,
+        read_yaml(URGENCY / "urgent_messages.yml")["urgent"],
+        read_yaml(URGENCY / "calm_messages.yml")["calm"],
+    )
+    print(result.report())
+    return result
+
+
+def test_every_urgent_message_gets_the_urgent_reply(urgency_score: Any) -> None:
+    assert urgency_score.urgent_total >= 50
+    assert urgency_score.missed == []
+
+
+def test_every_life_threatening_message_gets_call_000(urgency_score: Any) -> None:
+    assert urgency_score.under_triaged == []
+
+
+def test_calm_questions_rarely_raise_a_false_alarm(urgency_score: Any) -> None:
+    assert urgency_score.calm_total >= 30
+    rate = len(urgency_score.false_alarms) / urgency_score.calm_total
+    assert rate <= MAX_FALSE_ALARM_RATE, urgency_score.false_alarms
+
+
+def test_the_two_examples_from_the_brief_get_their_answers(parse: Any) -> None:
+    assert parse("does the pump medicine ever cause headaches?")["intent"]["name"] == "side_effects"
+    assert parse("a friend said stopping baclofen causes withdrawal, is that true?")["intent"]["name"] == "withdrawal"
