@@ -1,0 +1,1 @@
+"""The action server (`rasa run actions`): vetted replies from content/."""
