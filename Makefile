@@ -28,6 +28,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	@# Also off for `rasa ...` typed by hand, not only under make.
+	$(BIN)/rasa telemetry disable
 	@touch $@
 
 train: $(MODEL)

@@ -8,7 +8,6 @@ start-up instead of reaching a parent mid-conversation.
 
 from __future__ import annotations
 
-import os
 import string
 from dataclasses import dataclass
 from functools import cache
@@ -17,7 +16,7 @@ from typing import Any, Dict, List, Mapping, Tuple
 
 import yaml
 
-CONTENT_DIR = Path(os.environ.get("ITB_CONTENT_DIR", Path(__file__).resolve().parent.parent / "content"))
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 MAX_RELATED = 3
 KINDS = ("answer", "urgent", "emergency", "clarify", "not_covered", "advice", "out_of_scope", "smalltalk", "fallback")
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict, List
 
 import pytest
 
@@ -17,6 +17,28 @@ from tests.urgency_eval import score
 MIN_MACRO_F1 = 0.90
 MAX_FALSE_ALARM_RATE = 0.10
 URGENCY = ROOT / "tests" / "urgency"
+
+
+MIN_TRAINING_EXAMPLES = 20
+MIN_TEST_EXAMPLES = 5
+
+
+def examples_per_intent(*paths: Path) -> Dict[str, List[str]]:
+    examples: Dict[str, List[str]] = {}
+    for path in paths:
+        for item in read_yaml(path).get("nlu", []):
+            lines = [line[2:].strip() for line in item["examples"].splitlines() if line.startswith("- ")]
+            examples.setdefault(item["intent"], []).extend(lines)
+    return examples
+
+
+def test_every_intent_has_enough_training_and_held_out_examples(domain: Dict[str, Any]) -> None:
+    training = examples_per_intent(*sorted((ROOT / "data" / "nlu").glob("*.yml")))
+    held_out = examples_per_intent(ROOT / "tests" / "nlu" / "test_nlu.yml")
+    for intent in domain["intents"]:
+        assert len(training.get(intent, [])) >= MIN_TRAINING_EXAMPLES, intent
+        assert len(held_out.get(intent, [])) >= MIN_TEST_EXAMPLES, intent
+        assert not set(training[intent]) & set(held_out[intent]), f"{intent}: a test example is also trained on"
 
 
 def test_held_out_intent_macro_f1(model_path: Path, tmp_path: Path) -> None:

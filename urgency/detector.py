@@ -10,7 +10,6 @@ more.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -37,7 +36,7 @@ class UrgencyDetector(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"red_flags_file": str(DEFAULT_RED_FLAGS_FILE), "classifier_threshold": 0.3}
+        return {"red_flags_file": DEFAULT_RED_FLAGS_FILE, "classifier_threshold": 0.3}
 
     def __init__(self, config: Dict[str, Any], matcher: RedFlagMatcher) -> None:
         self._threshold = float(config["classifier_threshold"])
@@ -53,7 +52,7 @@ class UrgencyDetector(GraphComponent):
     ) -> "UrgencyDetector":
         # Read at load time, not baked into the model: a clinician's edit to the
         # phrase file takes effect on the next server start without retraining.
-        return cls(config, RedFlagMatcher.from_file(Path(config["red_flags_file"])))
+        return cls(config, RedFlagMatcher.from_file(config["red_flags_file"]))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

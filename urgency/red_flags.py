@@ -24,7 +24,8 @@ GAP_WORDS = 3
 # Skipped when looking for a negation right before a match: "not an emergency".
 ARTICLES = frozenset({"a", "an", "the", "any"})
 
-DEFAULT_RED_FLAGS_FILE = Path(__file__).resolve().parent.parent / "content" / "red_flags.yml"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RED_FLAGS_FILE = "content/red_flags.yml"
 
 
 APOSTROPHES = frozenset("'’‘`")
@@ -112,8 +113,9 @@ class RedFlagMatcher:
         self._present.add("present", [phrase_to_pattern(p) for p in definitions["present_cues"]])
 
     @classmethod
-    def from_file(cls, path: Path = DEFAULT_RED_FLAGS_FILE) -> "RedFlagMatcher":
-        with open(path, encoding="utf-8") as handle:
+    def from_file(cls, path: str = DEFAULT_RED_FLAGS_FILE) -> "RedFlagMatcher":
+        """Read the phrase file; a relative path is taken from the project root."""
+        with open(PROJECT_ROOT / path, encoding="utf-8") as handle:
             return cls(yaml.safe_load(handle))
 
     @property
