@@ -16,9 +16,12 @@ stop() {
     echo "Stopping the Rasa server and the action server..."
     kill "${pids[@]}" 2>/dev/null || true
     wait "${pids[@]}" 2>/dev/null || true
+    echo "Stopped."
   fi
 }
-trap stop INT TERM EXIT
+# Ctrl-C is how a user stops the assistant: a clean stop, not an error.
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
 
 "$bin/rasa" run actions --port "$actions_port" &
 pids+=($!)
