@@ -9,7 +9,8 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 
 VENV   := .venv
 BIN    := $(VENV)/bin
-PYTHON ?= $(shell scripts/find-python.sh)
+# Python 3.10 for the environment: found by scripts/find-python.sh unless given (make run PYTHON=...).
+PYTHON ?=
 MODEL  := models/itb-assistant.tar.gz
 # What the model is trained from: a change to any of these retrains it.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
@@ -24,8 +25,8 @@ help:
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	@test -n "$(PYTHON)" || exit 1
-	$(PYTHON) -m venv $(VENV)
+	@python="$(PYTHON)"; [ -n "$$python" ] || python="$$(scripts/find-python.sh)" || exit 1; \
+	  echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@# Also off for `rasa ...` typed by hand, not only under make.

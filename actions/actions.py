@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.content import load_content
 from actions.messages import SOMETHING_ELSE, answer_message, reply_message, topic_buttons
 
-FALLBACK_INTENT = "nlu_fallback"
+# Set by urgency.detector.UrgencyDetector in the Rasa server (declared in domain.yml).
 RED_FLAG_ENTITY = "red_flag"
 # How many "Did you mean ...?" candidates to offer, and the least confidence
 # worth offering: below it a candidate is noise, not a near miss.

@@ -25,8 +25,8 @@ done
 cat >&2 <<'MSG'
 No Python 3.10 found. Rasa 3.6 runs on Python 3.8-3.10, and this project uses 3.10.
 Install one, then run the command again:
-  - with pyenv:   pyenv install 3.10
-  - on Debian/Ubuntu:  apt-get install python3.10 python3.10-venv
+  - with pyenv (any Linux or macOS):  pyenv install 3.10
+  - or your system's package, where it has one (Ubuntu 22.04: apt-get install python3.10-venv)
 Or point PYTHON at one:  make run PYTHON=/path/to/python3.10
 MSG
 exit 1

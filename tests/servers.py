@@ -49,10 +49,10 @@ class Server:
 
 def start(name: str, args: List[str], log_dir: Path) -> Server:
     log = log_dir / f"{name}.log"
-    handle = open(log, "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", *args], cwd=ROOT, env=server_env(), stdout=handle, stderr=subprocess.STDOUT
-    )
+    with open(log, "w") as handle:  # the child keeps its own copy of the file descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", *args], cwd=ROOT, env=server_env(), stdout=handle, stderr=subprocess.STDOUT
+        )
     return Server(name, process, log)
 
 

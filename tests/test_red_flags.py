@@ -66,6 +66,17 @@ def test_a_negated_red_flag_does_not_count(matcher: RedFlagMatcher, text: str) -
     assert matcher.assess(text).level is None
 
 
+@pytest.mark.parametrize(
+    "text", ["im confused about the two kinds of trial", "whats the emergency number", "he fell asleep on his tummy"]
+)
+def test_a_red_flag_word_with_another_meaning_does_not_count(matcher: RedFlagMatcher, text: str) -> None:
+    assert matcher.assess(text).level is None
+
+
+def test_the_child_being_confused_still_counts(matcher: RedFlagMatcher) -> None:
+    assert matcher.assess("he is confused and doesnt know where he is").level == "urgent"
+
+
 def test_a_negation_before_a_different_word_does_not_cancel_an_emergency(matcher: RedFlagMatcher) -> None:
     assert matcher.assess("no, he can't breathe").level == "emergency"
     assert matcher.assess("no he cant breathe").level == "emergency"

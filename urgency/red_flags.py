@@ -99,6 +99,7 @@ class RedFlagMatcher:
         self._flags = Matcher(self._nlp.vocab)
         self._information = Matcher(self._nlp.vocab)
         self._present = Matcher(self._nlp.vocab)
+        self._not_flags = Matcher(self._nlp.vocab)
         self._negations = frozenset(
             word for cue in definitions.get("negation_cues", []) for word in normalise(cue)[0].replace("|", " ").split()
         )
@@ -111,6 +112,8 @@ class RedFlagMatcher:
             self._flags.add(name, [phrase_to_pattern(p) for p in category["phrases"]])
         self._information.add("information", [phrase_to_pattern(p) for p in definitions["information_cues"]])
         self._present.add("present", [phrase_to_pattern(p) for p in definitions["present_cues"]])
+        if definitions.get("not_red_flags"):
+            self._not_flags.add("not_red_flag", [phrase_to_pattern(p) for p in definitions["not_red_flags"]])
 
     @classmethod
     def from_file(cls, path: str = DEFAULT_RED_FLAGS_FILE) -> "RedFlagMatcher":
@@ -131,16 +134,18 @@ class RedFlagMatcher:
     def assess(self, text: str) -> Assessment:
         """Return the most severe level any red flag in `text` calls for.
 
-        A match straight after a negation ("no fever") does not count. An
+        A match straight after a negation ("no fever"), or inside a phrase that
+        means something else ("the emergency number"), does not count. An
         `urgent` match in a message that reads as a general question and says
         nothing about now is set aside, so "can baclofen cause itching?" is
         answered rather than alarmed. Emergency matches are never set aside.
         """
         normalised, original_index = normalise(text)
         doc = self._nlp.make_doc(normalised)
+        other_meanings = [(start, end) for _, start, end in self._not_flags(doc)]
         flags = []
         for match_id, start, end in self._flags(doc):
-            if self._negated(doc, start):
+            if self._negated(doc, start) or any(start < o_end and o_start < end for o_start, o_end in other_meanings):
                 continue
             name = self._nlp.vocab.strings[match_id]
             category = self._categories[name]
