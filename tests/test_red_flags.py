@@ -61,6 +61,12 @@ def test_information_questions_are_not_alarms(matcher: RedFlagMatcher, text: str
     assert matcher.assess(text).level is None
 
 
+def test_a_red_flag_in_a_general_question_is_set_aside_not_ignored(matcher: RedFlagMatcher) -> None:
+    assessment = matcher.assess("can baclofen cause itching?")
+    assert assessment.level is None and assessment.set_aside
+    assert [flag.category for flag in assessment.flags] == ["withdrawal_signs"]
+
+
 @pytest.mark.parametrize("text", ["no fever, just asking", "not an emergency, but how often is it refilled"])
 def test_a_negated_red_flag_does_not_count(matcher: RedFlagMatcher, text: str) -> None:
     assert matcher.assess(text).level is None

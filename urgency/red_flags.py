@@ -121,10 +121,6 @@ class RedFlagMatcher:
         with open(PROJECT_ROOT / path, encoding="utf-8") as handle:
             return cls(yaml.safe_load(handle))
 
-    @property
-    def categories(self) -> Dict[str, Dict[str, Any]]:
-        return self._categories
-
     def _negated(self, doc: Doc, start: int) -> bool:
         before = start - 1
         while before >= 0 and doc[before].text in ARTICLES:
