@@ -17,7 +17,6 @@ It takes about 10 minutes on 2 cores.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import re
 import shutil
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from actions.content import load_content, read_yaml  # noqa: E402
+from tests.urgency_eval import quiet_logs  # noqa: E402
 
 OUT = ROOT / "results" / "compare"
 SHIPPED_MODEL = ROOT / "models" / "itb-assistant.tar.gz"
@@ -72,7 +72,7 @@ def retrieval_intent_variant() -> Path:
     rules["rules"].append({"rule": "faq", "steps": [{"intent": "faq"}, {"action": "utter_faq"}]})
     (project / "data" / "rules.yml").write_text(yaml.safe_dump(rules, sort_keys=False))
     fallback = "  - name: FallbackClassifier"
-    selector = "  - name: ResponseSelector\n    epochs: 100\n    retrieval_intent: faq\n"
+    selector = "  - name: ResponseSelector\n    epochs: 100\n    retrieval_intent: faq\n    random_seed: 2026\n"
     config = (project / "config.yml").read_text()
     (project / "config.yml").write_text(config.replace(fallback, selector + fallback))
     return project
@@ -131,7 +131,7 @@ def score(model: Path) -> Dict[str, int]:
 
 
 def main() -> None:
-    logging.disable(logging.CRITICAL)
+    quiet_logs()
     if not SHIPPED_MODEL.exists():
         sys.exit("Train the shipped model first: make train")
     rows = [("shipped: plain intents, RulePolicy", score(SHIPPED_MODEL), "", "")]

@@ -7,6 +7,7 @@ blind (never tuned against):  python -m tests.urgency_eval tests/urgency/blind_m
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +58,18 @@ def score(parse: Parse, urgent: List[Dict[str, str]], calm: List[Dict[str, str]]
     return result
 
 
+def quiet_logs() -> None:
+    """Rasa logs each parsed message (with its text) at DEBUG through structlog; a report needs none of it."""
+    import structlog
+
+    logging.disable(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
 def main(path: str, model: str = "models/itb-assistant.tar.gz") -> None:
     from rasa.core.agent import load_agent
+
+    quiet_logs()
 
     loop = asyncio.new_event_loop()
     agent = loop.run_until_complete(load_agent(model_path=model))
