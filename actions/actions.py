@@ -8,7 +8,7 @@ fact-sheet answer that helps in that situation.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Collection, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -26,6 +26,15 @@ MIN_CANDIDATE_CONFIDENCE = 0.1
 
 def latest_intent(tracker: Tracker) -> str:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+def clarify_candidates(ranking: List[Dict[str, Any]], answer_ids: Collection[str]) -> List[str]:
+    """The answers "Did you mean ...?" offers: the likeliest fact-sheet answers worth a button."""
+    return [
+        item["name"]
+        for item in ranking
+        if item.get("name") in answer_ids and item.get("confidence", 0.0) >= MIN_CANDIDATE_CONFIDENCE
+    ][:MAX_CANDIDATES]
 
 
 class ActionRespond(Action):
@@ -58,12 +67,7 @@ class ActionClarify(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         content = load_content()
-        ranking = tracker.latest_message.get("intent_ranking") or []
-        candidates = [
-            item["name"]
-            for item in ranking
-            if item.get("name") in content.answers and item.get("confidence", 0.0) >= MIN_CANDIDATE_CONFIDENCE
-        ][:MAX_CANDIDATES]
+        candidates = clarify_candidates(tracker.latest_message.get("intent_ranking") or [], content.answers)
         if not candidates:
             dispatcher.utter_message(**reply_message(content, content.replies["fallback"]))
             return []

@@ -17,27 +17,26 @@ It trains three models from scratch: about 13 minutes on 2 cores.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Dict, Tuple
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from actions.actions import clarify_candidates  # noqa: E402
 from actions.content import load_content, read_yaml  # noqa: E402
-from tests.urgency_eval import quiet_logs  # noqa: E402
+from tests.nlu_helpers import load_parser, nlu_examples, quiet_logs  # noqa: E402
+from tests.servers import server_env  # noqa: E402
 
 OUT = ROOT / "results" / "compare"
 TEST_SET = ROOT / "tests" / "nlu" / "test_nlu.yml"
-CANDIDATE_FLOOR = 0.1  # as in actions/actions.py: what "Did you mean ...?" offers
 
 
 def copy_project(name: str) -> Path:
@@ -86,7 +85,7 @@ def ted_variant() -> Path:
 
 
 def rasa(project: Path, *args: str) -> Tuple[int, float]:
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
+    env = {**server_env(), "PYTHONPATH": str(ROOT)}
     start = time.monotonic()
     with open(project / f"{args[0]}.log", "w") as log:
         code = subprocess.run([sys.executable, "-m", "rasa", *args], cwd=project, env=env, stdout=log, stderr=log)
@@ -100,33 +99,24 @@ def answer_of(parsed: Dict[str, Any], intent: str) -> str:
 
 
 def score(model: Path) -> Dict[str, int]:
-    from rasa.core.agent import load_agent
-
-    loop = asyncio.new_event_loop()
-    agent = loop.run_until_complete(load_agent(model_path=str(model)))
-    parse: Callable[[str], Dict[str, Any]] = lambda text: loop.run_until_complete(agent.parse_message(text))  # noqa: E731
+    parse = load_parser(model)
+    answer_ids = load_content().answers
     counts = {"messages": 0, "right": 0, "clarify": 0, "clarify_offers_right": 0, "wrong": 0}
-    for item in read_yaml(TEST_SET)["nlu"]:
-        gold = item["intent"].split("/")[-1]
-        for line in item["examples"].splitlines():
-            if not line.startswith("- "):
-                continue
+    for gold_intent, texts in nlu_examples(TEST_SET).items():
+        gold = gold_intent.split("/")[-1]
+        for text in texts:
             counts["messages"] += 1
-            parsed = parse(line[2:])
+            parsed = parse(text)
             intent = parsed["intent"]["name"]
             if intent == "nlu_fallback":
                 counts["clarify"] += 1
-                offered = [
-                    answer_of(parsed, r["name"])
-                    for r in parsed["intent_ranking"][1:4]
-                    if r["confidence"] >= CANDIDATE_FLOOR
-                ]
-                counts["clarify_offers_right"] += gold in offered
+                # What action_clarify would offer, with faq resolved to the selected answer.
+                ranking = [{**item, "name": answer_of(parsed, item["name"])} for item in parsed["intent_ranking"]]
+                counts["clarify_offers_right"] += gold in clarify_candidates(ranking, answer_ids)
             elif answer_of(parsed, intent) == gold:
                 counts["right"] += 1
             else:
                 counts["wrong"] += 1
-    loop.close()
     return counts
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
 
 from actions.content import Content, load_content, read_yaml
+from tests.nlu_helpers import Parse, load_parser
 from tests.servers import MODEL, ROOT, Stack, start_stack
 
 SHARED_SOURCES = ROOT.parent / "shared" / "sources"
@@ -32,18 +32,9 @@ def model_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def parse(model_path: Path) -> Any:
+def parse(model_path: Path) -> Parse:
     """Parse text with the trained model in-process, as the Rasa server would."""
-    from rasa.core.agent import load_agent
-
-    loop = asyncio.new_event_loop()
-    agent = loop.run_until_complete(load_agent(model_path=str(model_path)))
-
-    def _parse(text: str) -> Dict[str, Any]:
-        return loop.run_until_complete(agent.parse_message(text))
-
-    yield _parse
-    loop.close()
+    return load_parser(model_path)
 
 
 @pytest.fixture(scope="module")

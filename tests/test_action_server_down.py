@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+import requests
+
 from tests.servers import Stack
 
 
 def test_urgent_and_emergency_replies_need_no_action_server(stack: Stack) -> None:
     stack.stop_action_server()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{stack.actions_port}/health", timeout=5)
 
     urgent = stack.send("the pump is alarming and she is really floppy", f"parent-{uuid.uuid4().hex[:8]}")
     assert urgent[0]["custom"]["kind"] == "urgent"

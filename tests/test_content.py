@@ -9,6 +9,7 @@ import pytest
 
 from actions.content import KINDS, Content, ContentError, parse_content, read_yaml
 from tests.conftest import ROOT, SHARED_SOURCES
+from tests.nlu_helpers import nlu_examples
 
 CONTENT_DIR = ROOT / "content"
 # Intents answered by something other than a fact-sheet answer.
@@ -46,10 +47,7 @@ def rule_intents(action: str) -> Set[str]:
 
 
 def trained_intents() -> Set[str]:
-    intents: Set[str] = set()
-    for path in (ROOT / "data" / "nlu").glob("*.yml"):
-        intents.update(item["intent"] for item in read_yaml(path).get("nlu", []) if "intent" in item)
-    return intents
+    return set(nlu_examples(*(ROOT / "data" / "nlu").glob("*.yml")))
 
 
 def source_text(file_name: str) -> str:

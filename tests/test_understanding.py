@@ -6,11 +6,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import pytest
 
 from actions.content import read_yaml
+from tests.nlu_helpers import nlu_examples
 from tests.servers import ROOT, server_env
 from tests.urgency_eval import score
 
@@ -23,18 +24,9 @@ MIN_TRAINING_EXAMPLES = 20
 MIN_TEST_EXAMPLES = 5
 
 
-def examples_per_intent(*paths: Path) -> Dict[str, List[str]]:
-    examples: Dict[str, List[str]] = {}
-    for path in paths:
-        for item in read_yaml(path).get("nlu", []):
-            lines = [line[2:].strip() for line in item["examples"].splitlines() if line.startswith("- ")]
-            examples.setdefault(item["intent"], []).extend(lines)
-    return examples
-
-
 def test_every_intent_has_enough_training_and_held_out_examples(domain: Dict[str, Any]) -> None:
-    training = examples_per_intent(*sorted((ROOT / "data" / "nlu").glob("*.yml")))
-    held_out = examples_per_intent(ROOT / "tests" / "nlu" / "test_nlu.yml")
+    training = nlu_examples(*sorted((ROOT / "data" / "nlu").glob("*.yml")))
+    held_out = nlu_examples(ROOT / "tests" / "nlu" / "test_nlu.yml")
     for intent in domain["intents"]:
         assert len(training.get(intent, [])) >= MIN_TRAINING_EXAMPLES, intent
         assert len(held_out.get(intent, [])) >= MIN_TEST_EXAMPLES, intent

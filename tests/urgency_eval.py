@@ -1,22 +1,21 @@
 """Scoring the two urgency layers together on a list of messages, through the trained model.
 
-Used by tests/test_understanding.py, and on its own for lists that must stay
-blind (never tuned against):  python -m tests.urgency_eval tests/urgency/blind_messages.yml
+Used by tests/test_understanding.py, and on its own for the blind lists (their
+headers say how each has been used):
+  .venv/bin/python -m tests.urgency_eval tests/urgency/blind_messages_2.yml
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Dict, List
 
 from actions.content import read_yaml
+from tests.nlu_helpers import Parse, load_parser, quiet_logs
 
 URGENT_LEVELS = ("urgent", "emergency")
-Parse = Callable[[str], Dict[str, Any]]
 
 
 @dataclass
@@ -58,23 +57,10 @@ def score(parse: Parse, urgent: List[Dict[str, str]], calm: List[Dict[str, str]]
     return result
 
 
-def quiet_logs() -> None:
-    """Rasa logs each parsed message (with its text) at DEBUG through structlog; a report needs none of it."""
-    import structlog
-
-    logging.disable(logging.WARNING)
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-
-
 def main(path: str, model: str = "models/itb-assistant.tar.gz") -> None:
-    from rasa.core.agent import load_agent
-
     quiet_logs()
-
-    loop = asyncio.new_event_loop()
-    agent = loop.run_until_complete(load_agent(model_path=model))
     lists = read_yaml(Path(path))
-    result = score(lambda text: loop.run_until_complete(agent.parse_message(text)), lists["urgent"], lists["calm"])
+    result = score(load_parser(Path(model)), lists["urgent"], lists["calm"])
     print(result.report())
     for name in ("missed", "under_triaged", "false_alarms", "wrong_answer"):
         for line in getattr(result, name):
