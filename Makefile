@@ -14,13 +14,18 @@ PYTHON ?=
 MODEL  := models/itb-assistant.tar.gz
 # What the model is trained from: a change to any of these retrains it.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
+# The web chat widget: one bundled script, built from widget/src with npm.
+WIDGET := widget/dist/itb-chat.js
+NPM_INSTALLED := widget/node_modules/.package-lock.json
+WIDGET_INPUTS := widget/build.mjs $(wildcard widget/src/*) content/answers.yml content/contacts.yml \
+	scripts/export_widget_content.py
 
-.PHONY: help install train run shell test clean
+.PHONY: help install train widget chromium run shell test clean
 
 help:
 	@echo "make run     set up, train if needed, and start the assistant"
 	@echo "make test    set up, train if needed, and run every check"
-	@echo "make install | train | shell | clean"
+	@echo "make install | train | widget | shell | clean"
 
 install: $(VENV)/.installed
 
@@ -39,16 +44,33 @@ $(MODEL): $(TRAINING_INPUTS) | install
 	$(BIN)/rasa train --fixed-model-name itb-assistant
 	@touch $@
 
-run: install $(MODEL)
+widget: $(WIDGET)
+
+$(NPM_INSTALLED): widget/package.json widget/package-lock.json
+	@command -v npm >/dev/null || { echo "The chat widget is built with Node.js 18 or newer and npm:" \
+	  "install them (Debian: apt-get install nodejs npm) and run make again." >&2; exit 1; }
+	cd widget && npm ci --no-audit --no-fund
+	@touch $@
+
+$(WIDGET): $(NPM_INSTALLED) $(WIDGET_INPUTS) | install
+	@# The notice and phone numbers the widget shows even with no server, from content/.
+	$(BIN)/python scripts/export_widget_content.py widget/build/content.json
+	cd widget && npm run --silent build
+
+# Debian's Chromium for the browser tests (Playwright's own download doesn't work here).
+chromium:
+	@scripts/install-chromium.sh
+
+run: install $(MODEL) $(WIDGET)
 	@scripts/run.sh
 
 shell: install $(MODEL)
 	@scripts/shell.sh
 
-test: install $(MODEL)
+test: install $(MODEL) $(WIDGET) chromium
 	$(BIN)/ruff check .
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) models results .pytest_cache .ruff_cache
+	rm -rf $(VENV) models results .pytest_cache .ruff_cache widget/node_modules widget/dist widget/build

@@ -18,7 +18,19 @@ import yaml
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 MAX_RELATED = 3
-KINDS = ("answer", "urgent", "emergency", "clarify", "not_covered", "advice", "out_of_scope", "smalltalk", "fallback")
+KINDS = (
+    "answer",
+    "urgent",
+    "emergency",
+    "clarify",
+    "not_covered",
+    "advice",
+    "out_of_scope",
+    "smalltalk",
+    "fallback",
+    "notice",  # the web widget's standing notice
+    "unavailable",  # the web widget's message when the servers can't be reached
+)
 
 
 class ContentError(ValueError):

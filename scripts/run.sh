@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# Starts the action server and the Rasa server, says how to talk to them, and
-# stops both on Ctrl-C. Called by `make run`.
+# Starts the action server, the Rasa server and the demo page with the chat
+# widget, says how to talk to them, and stops all three on Ctrl-C. Called by
+# `make run`.
 set -euo pipefail
 
 bin=.venv/bin
 model=${MODEL:-models/itb-assistant.tar.gz}
 actions_port=${ACTIONS_PORT:-5055}
 rasa_port=${RASA_PORT:-5005}
+demo_port=${DEMO_PORT:-8080}
 pids=()
 
 stop() {
   trap - INT TERM EXIT
   if [ ${#pids[@]} -gt 0 ]; then
     echo
-    echo "Stopping the Rasa server and the action server..."
+    echo "Stopping the servers..."
     kill "${pids[@]}" 2>/dev/null || true
     wait "${pids[@]}" 2>/dev/null || true
     echo "Stopped."
@@ -26,7 +28,10 @@ trap stop EXIT
 "$bin/rasa" run actions --port "$actions_port" &
 pids+=($!)
 "$bin/rasa" run --model "$model" --port "$rasa_port" \
-  --credentials credentials.yml --endpoints endpoints.yml &
+  --credentials credentials.yml --endpoints endpoints.yml \
+  --cors "http://localhost:$demo_port" &
+pids+=($!)
+"$bin/python" scripts/serve_demo.py --port "$demo_port" --rasa-url "http://localhost:$rasa_port" &
 pids+=($!)
 
 # Wait until the REST channel answers (the model loads first), or a server exits.
@@ -40,6 +45,7 @@ done
 cat <<MSG
 
 The ITB parents' assistant is running.
+  Chat on a demo hospital page:  http://localhost:$demo_port
   Rasa server:    http://localhost:$rasa_port  (REST: /webhooks/rest/webhook, socket.io: /socket.io)
   Action server:  http://localhost:$actions_port
 
@@ -49,7 +55,7 @@ Ask it something:
        -d '{"sender": "parent-1", "message": "how often does the pump get refilled?"}'
 
 Chat in a terminal (in another window):  make shell
-Stop both servers:  Ctrl-C
+Stop everything:  Ctrl-C
 MSG
 
 wait -n "${pids[@]}"

@@ -9,7 +9,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import requests
 
@@ -47,11 +47,15 @@ class Server:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
 
 
-def start(name: str, args: List[str], log_dir: Path) -> Server:
+def start(name: str, args: List[str], log_dir: Path, extra_env: Dict[str, str] | None = None) -> Server:
     log = log_dir / f"{name}.log"
     with open(log, "w") as handle:  # the child keeps its own copy of the file descriptor
         process = subprocess.Popen(
-            [sys.executable, "-m", *args], cwd=ROOT, env=server_env(), stdout=handle, stderr=subprocess.STDOUT
+            [sys.executable, "-m", *args],
+            cwd=ROOT,
+            env={**server_env(), **(extra_env or {})},
+            stdout=handle,
+            stderr=subprocess.STDOUT,
         )
     return Server(name, process, log)
 
@@ -98,7 +102,7 @@ class Stack:
             server.stop()
 
 
-def start_stack(workdir: Path, model: Path | None = None) -> Stack:
+def start_stack(workdir: Path, model: Path | None = None, extra_env: Dict[str, str] | None = None) -> Stack:
     stack = Stack(rasa_port=free_port(), actions_port=free_port())
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{stack.actions_port}/webhook"\n')
@@ -121,6 +125,7 @@ def start_stack(workdir: Path, model: Path | None = None) -> Stack:
                 str(endpoints),
             ],
             workdir,
+            extra_env,
         )
         wait_until_up(stack.servers["actions"], f"http://127.0.0.1:{stack.actions_port}/health")
         wait_until_up(stack.servers["rasa"], f"{stack.url}/webhooks/rest/")
@@ -128,3 +133,20 @@ def start_stack(workdir: Path, model: Path | None = None) -> Stack:
         stack.stop()
         raise
     return stack
+
+
+def start_demo(rasa_url: str, log_dir: Path) -> Tuple[Server, str]:
+    """The demo hospital page (scripts/serve_demo.py) with its widget pointed at `rasa_url`."""
+    port = free_port()
+    log = log_dir / "demo.log"
+    with open(log, "w") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "scripts/serve_demo.py", "--port", str(port), "--rasa-url", rasa_url],
+            cwd=ROOT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server("demo", process, log)
+    url = f"http://localhost:{port}/"
+    wait_until_up(server, url)
+    return server, url

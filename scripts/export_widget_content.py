@@ -1,0 +1,44 @@
+"""Write the few vetted texts the web widget must show without a server.
+
+The widget shows its standing notice and, when the assistant can't be reached,
+the on-call and emergency numbers. Those come from content/ like every other
+word the assistant says, and are baked into the bundle at build time so that a
+dead server can't take them away.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Dict
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from actions.content import Content, load_content  # noqa: E402
+
+
+def widget_content(content: Content) -> Dict[str, Any]:
+    contacts = content.contacts
+    return {
+        "notice": content.replies["notice"].text,
+        "unreachable": content.replies["unreachable"].text,
+        "calls": [
+            {"label": "Emergency", "number": contacts["emergency_number"], "tel": contacts["emergency_number"]},
+            {
+                "label": contacts["hospital_name"],
+                "number": contacts["hospital_phone"],
+                "tel": contacts["hospital_phone_tel"],
+            },
+        ],
+    }
+
+
+def main(target: str) -> None:
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(widget_content(load_content()), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "widget/build/content.json")

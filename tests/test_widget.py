@@ -1,0 +1,220 @@
+"""The web chat widget in a real browser (Debian's Chromium) against the real servers.
+
+Each test opens the demo hospital page served by scripts/serve_demo.py, as
+`make run` does, and talks to a running Rasa server and action server. A
+screenshot of each step is saved under results/widget/ for a reviewer to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+from actions.content import Content
+from tests.servers import ROOT, Stack, free_port, start_demo
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "results" / "widget"
+PHONE = {"width": 360, "height": 740}
+ON_CALL_TEL = "tel:+61393455522"
+
+# Replies come from a real model and action server; allow for a slow CI machine.
+expect.set_options(timeout=20_000)
+
+
+@pytest.fixture(scope="module")
+def demo_url(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server, url = start_demo(stack.url, tmp_path_factory.mktemp("demo"))
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: run `scripts/install-chromium.sh` (make test does this).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A phone-sized page in a fresh browser context: a new visitor with empty storage."""
+    context = browser.new_context(viewport=PHONE, has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def open_chat(page: Page, url: str) -> None:
+    page.goto(url)
+    page.get_by_role("button", name="ITB parents' assistant").click()
+    expect(bot_messages(page).first).to_contain_text("automated assistant")
+
+
+def bot_messages(page: Page) -> Locator:
+    return page.locator("itb-chat .message.bot")
+
+
+def ask(page: Page, text: str) -> Locator:
+    """Type a question and send it; return the bot reply that follows it."""
+    before = bot_messages(page).count()
+    page.get_by_label("Your question").fill(text)
+    page.get_by_label("Your question").press("Enter")
+    reply = bot_messages(page).nth(before)
+    expect(reply).to_be_visible()
+    return reply
+
+
+def test_opens_with_the_greeting_and_the_emergency_notice(page: Page, demo_url: str, content: Content) -> None:
+    open_chat(page, demo_url)
+    expect(bot_messages(page).first).to_have_text(re.compile(re.escape(content.replies["greet"].text)))
+    expect(page.locator("itb-chat .notice")).to_have_text(content.replies["notice"].text)
+    screenshot(page, "01-greeting")
+
+
+def test_a_question_gets_its_answer_and_source(page: Page, demo_url: str, content: Content) -> None:
+    open_chat(page, demo_url)
+    reply = ask(page, "how often does the pump get refilled?")
+    answer = content.answers["pump_refill"]
+    expect(reply.locator(".text")).to_have_text(answer.text)
+    expect(reply.locator(".source")).to_have_text(answer.source_line)
+    screenshot(page, "02-answer-with-source")
+
+
+def test_a_suggested_topic_button_gets_that_answer(page: Page, demo_url: str, content: Content) -> None:
+    open_chat(page, demo_url)
+    answer = content.answers["side_effects"]
+    page.get_by_role("button", name=answer.title).click()
+    expect(page.locator("itb-chat .message.user").last).to_contain_text(answer.title)
+    expect(bot_messages(page).nth(1).locator(".text")).to_have_text(answer.text)
+    screenshot(page, "03-topic-button")
+
+
+def test_an_urgent_message_stands_out_with_a_number_to_dial(page: Page, demo_url: str) -> None:
+    open_chat(page, demo_url)
+    calm_background = bot_messages(page).first.evaluate("node => getComputedStyle(node).backgroundColor")
+    reply = ask(page, "his pump alarm is beeping and he's getting really floppy")
+    expect(reply).to_have_class(re.compile(r"\bkind-urgent\b"))
+    expect(reply.locator(".alert-label")).to_have_text(re.compile("Urgent"))
+    expect(reply.locator(".text")).to_contain_text("(03) 9345 5522")
+    expect(reply.locator(f'a[href="{ON_CALL_TEL}"]')).to_be_visible()
+    assert reply.evaluate("node => getComputedStyle(node).backgroundColor") != calm_background
+    screenshot(page, "04-urgent")
+
+
+def test_a_reload_continues_the_conversation(page: Page, demo_url: str, content: Content) -> None:
+    open_chat(page, demo_url)
+    ask(page, "where does the pump go")
+    session_before = page.evaluate("() => document.querySelector('itb-chat').transcript.sessionId")
+    page.reload()
+    expect(bot_messages(page).nth(1).locator(".text")).to_have_text(content.answers["pump_location"].text)
+    assert page.evaluate("() => document.querySelector('itb-chat').transcript.sessionId") == session_before
+    reply = ask(page, "what does intrathecal mean")
+    expect(reply.locator(".source")).to_be_visible()
+    screenshot(page, "05-after-reload")
+
+
+def test_everything_works_from_the_keyboard(page: Page, demo_url: str, content: Content) -> None:
+    page.goto(demo_url)
+    page.keyboard.press("Tab")
+    launcher = page.get_by_role("button", name="ITB parents' assistant")
+    expect(launcher).to_be_focused()
+    page.keyboard.press("Enter")
+    question = page.get_by_label("Your question")
+    expect(question).to_be_focused()
+    expect(bot_messages(page).first).to_contain_text("automated assistant")
+    page.keyboard.type("what is baclofen")
+    page.keyboard.press("Enter")
+    expect(bot_messages(page).nth(1).locator(".text")).to_have_text(content.answers["baclofen_what"].text)
+    first_topic = page.locator("itb-chat .quick-reply").first
+    topic_title = first_topic.inner_text()
+    for _ in range(10):  # from the input, past Send, to the suggested topics
+        page.keyboard.press("Tab")
+        if first_topic.evaluate("node => node.matches(':focus')"):
+            break
+    page.keyboard.press("Enter")
+    expect(page.locator("itb-chat .message.user").last).to_have_text(re.compile(re.escape(topic_title)))
+    expect(bot_messages(page)).to_have_count(3)
+    page.keyboard.press("Escape")
+    expect(launcher).to_be_focused()
+    screenshot(page, "06-keyboard-closed")
+
+
+def test_no_serious_accessibility_violations(page: Page, demo_url: str) -> None:
+    open_chat(page, demo_url)
+    ask(page, "how does the pump work")
+    ask(page, "she's having a seizure and won't wake up")
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    serious = [
+        f"{violation['id']} ({violation['impact']}): {[node['target'] for node in violation['nodes']]}"
+        for violation in results["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "07-axe-checked")
+
+
+BAD_INPUT = [
+    '<img src=x onerror="window.injected = true">',
+    "<script>window.injected = true</script>",
+    "🙂🙂🙂",
+    "مرحبا، هل يمكنك مساعدتي؟",
+    "my son has the pump " * 60,
+]
+
+
+def test_bad_input_shows_as_text_and_gets_a_reply(page: Page, demo_url: str) -> None:
+    open_chat(page, demo_url)
+    for text in BAD_INPUT:
+        ask(page, text)
+        expect(page.locator("itb-chat .message.user").last).to_have_text("You said: " + text.strip())
+    assert page.evaluate("() => window.injected") is None
+    assert page.locator("itb-chat .log img, itb-chat .log script").count() == 0
+    screenshot(page, "08-bad-input")
+
+
+def test_a_dropped_connection_reconnects_and_says_so(page: Page, demo_url: str) -> None:
+    open_chat(page, demo_url)
+    # Close the transport under the socket, as a phone losing its signal does.
+    page.evaluate("() => document.querySelector('itb-chat').connection.socket.io.engine.close()")
+    expect(page.locator("itb-chat .status")).to_have_text(re.compile("Reconnected"))
+    reply = ask(page, "what is spasticity")
+    expect(reply.locator(".source")).to_be_visible()
+    screenshot(page, "09-reconnected")
+
+
+def test_an_unreachable_server_still_shows_the_on_call_number(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory, content: Content
+) -> None:
+    nobody_listening = f"http://127.0.0.1:{free_port()}"
+    server, url = start_demo(nobody_listening, tmp_path_factory.mktemp("demo-down"))
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.get_by_role("button", name="ITB parents' assistant").click()
+        status = page.locator("itb-chat .status")
+        expect(status).to_contain_text(content.replies["unreachable"].text)
+        expect(status.locator(f'a[href="{ON_CALL_TEL}"]')).to_be_visible()
+        expect(status.locator('a[href="tel:000"]')).to_be_visible()
+        screenshot(page, "10-unreachable")
+    finally:
+        context.close()
+        server.stop()
+

@@ -1,0 +1,78 @@
+// The socket.io link to Rasa's socket.io channel (credentials.yml).
+//
+// Rasa replies only to the socket.io "room" named after the session, and a
+// socket joins that room by sending `session_request`. So user messages wait
+// in our own queue until the server has confirmed the session; socket.io's
+// built-in send buffer would flush them before the session request after a
+// reconnect, and their replies would go to a room nobody is in yet.
+
+import { io } from "socket.io-client";
+
+/** Connection states the widget shows to the parent. */
+export const Status = Object.freeze({
+  CONNECTING: "connecting",
+  CONNECTED: "connected",
+  RECONNECTING: "reconnecting",
+  UNREACHABLE: "unreachable",
+});
+
+export class Connection {
+  /**
+   * @param {string} serverUrl  Rasa server, e.g. "https://bot.example.org"
+   * @param {string|null} sessionId  a session to continue, or null for a new one
+   * @param {{onStatus: function(string): void, onSession: function(string): void,
+   *          onBotMessage: function(object): void}} handlers
+   */
+  constructor(serverUrl, sessionId, handlers) {
+    this.serverUrl = serverUrl;
+    this.sessionId = sessionId;
+    this.handlers = handlers;
+    this.ready = false;
+    this.queue = [];
+    this.socket = null;
+  }
+
+  open() {
+    this.handlers.onStatus(Status.CONNECTING);
+    this.socket = io(this.serverUrl, {
+      path: "/socket.io",
+      // WebSocket first; long-polling only where a proxy blocks WebSockets.
+      transports: ["websocket", "polling"],
+      reconnectionDelayMax: 10000,
+    });
+    this.socket.on("connect", () => {
+      this.socket.emit("session_request", { session_id: this.sessionId });
+    });
+    this.socket.on("session_confirm", (confirmed) => {
+      // Rasa 3.6 confirms with the id itself; accept an object too.
+      const id = typeof confirmed === "string" ? confirmed : confirmed && confirmed.session_id;
+      if (!id) return;
+      this.sessionId = id;
+      this.ready = true;
+      this.handlers.onSession(id);
+      this.handlers.onStatus(Status.CONNECTED);
+      this.flush();
+    });
+    this.socket.on("bot_uttered", (message) => this.handlers.onBotMessage(message || {}));
+    this.socket.on("disconnect", () => {
+      this.ready = false;
+      this.handlers.onStatus(Status.RECONNECTING);
+    });
+    this.socket.on("connect_error", () => {
+      this.ready = false;
+      this.handlers.onStatus(Status.UNREACHABLE);
+    });
+  }
+
+  /** Send a message now, or as soon as the session is confirmed. */
+  send(text) {
+    this.queue.push(text);
+    this.flush();
+  }
+
+  flush() {
+    while (this.ready && this.socket && this.socket.connected && this.queue.length) {
+      this.socket.emit("user_uttered", { message: this.queue.shift(), session_id: this.sessionId });
+    }
+  }
+}
