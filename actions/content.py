@@ -29,7 +29,7 @@ KINDS = (
     "smalltalk",
     "fallback",
     "notice",  # the web widget's standing notice
-    "unavailable",  # the web widget's message when the servers can't be reached
+    "unreachable",  # the web widget's message when the servers can't be reached
 )
 
 
@@ -95,6 +95,24 @@ class Content:
     replies: Mapping[str, Reply]
     sources: Mapping[str, Source]
     contacts: Mapping[str, str]
+
+    def calls(self, kind: str) -> List[Dict[str, str]]:
+        """The numbers to offer as tel: links with an urgent or emergency reply, in the order to call them.
+
+        domain.yml repeats these (its urgent responses must work without the
+        action server); tests/test_content.py checks the copy against this.
+        """
+        hospital = {
+            "number": self.contacts["hospital_phone"],
+            "tel": self.contacts["hospital_phone_tel"],
+            "label": self.contacts["hospital_name"],
+        }
+        emergency = {
+            "number": self.contacts["emergency_number"],
+            "tel": self.contacts["emergency_number"],
+            "label": "Emergency",
+        }
+        return [emergency, hospital] if kind == "emergency" else [hospital]
 
     def button_title(self, topic_id: str) -> str:
         if topic_id in self.answers:

@@ -5,18 +5,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Dict
 
 from fbmessenger import MessengerClient
 from fbmessenger.elements import Text as FBText
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel
 from rasa.core.channels.facebook import FacebookInput, Messenger, MessengerBot
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.env import ChannelEnv, channel_from_env
-from connectors.plain_text import PlainReply, PlainTextOutput
+from connectors.plain_text import OnNewMessage, PlainReply, PlainTextOutput, replying_with
 from connectors.replies import as_quick_replies
 
 logger = logging.getLogger(__name__)
@@ -27,8 +27,9 @@ FACEBOOK_ENV = ChannelEnv(
     required=("FACEBOOK_VERIFY", "FACEBOOK_SECRET", "FACEBOOK_PAGE_ACCESS_TOKEN"),
     optional={"FACEBOOK_GRAPH_URL": "https://graph.facebook.com"},
 )
-
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+# Messenger itself takes 13 quick replies, but fbmessenger (which Rasa sends them through)
+# raises ValueError above 11, and Rasa only logs that: the parent would get no reply at all.
+MAX_QUICK_REPLIES = 11
 
 
 def graph_client(page_access_token: str, graph_url: str) -> MessengerClient:
@@ -53,11 +54,17 @@ def signature_is_valid(app_secret: str, body: bytes, headers: Dict[str, str]) ->
 
 
 class FacebookPlainOutput(PlainTextOutput, MessengerBot):
-    """Each reply as one Messenger message, its options as quick replies (up to 13, any length of text)."""
+    """Each reply as one Messenger message, its options as quick replies.
+
+    At most MAX_QUICK_REPLIES of them: any further options are left out rather
+    than losing the whole reply. Titles may be of any length; Messenger shows
+    the first 20 characters.
+    """
 
     async def send_reply(self, recipient_id: str, reply: PlainReply) -> None:
         if reply.options:
-            await self.send_quick_replies(recipient_id, reply.text, as_quick_replies(reply.buttons))
+            quick_replies = as_quick_replies(reply.buttons[:MAX_QUICK_REPLIES])
+            await self.send_quick_replies(recipient_id, reply.text, quick_replies)
         else:
             self.send(recipient_id, FBText(text=reply.text))
 
@@ -70,16 +77,9 @@ class PlainMessenger(Messenger):
     """
 
     def __init__(self, client: MessengerClient, on_new_message: OnNewMessage) -> None:
-        super().__init__(client.page_access_token, self._replying_in_plain_text(on_new_message))
+        plain = replying_with(on_new_message, lambda original: FacebookPlainOutput(original.messenger_client))
+        super().__init__(client.page_access_token, plain)
         self.client = client
-
-    @staticmethod
-    def _replying_in_plain_text(on_new_message: OnNewMessage) -> OnNewMessage:
-        async def handle(message: UserMessage) -> Any:
-            message.output_channel = FacebookPlainOutput(message.output_channel.messenger_client)
-            return await on_new_message(message)
-
-        return handle
 
     async def handle(self, payload: Dict[str, Any], metadata: Dict[str, Any] | None) -> None:
         for entry in payload.get("entry") or []:

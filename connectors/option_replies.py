@@ -3,9 +3,12 @@
 On SMS the options are a numbered list, so a parent replies "2"; on Teams a
 suggested action posts its title. Either way the parent means "that option",
 which NLU cannot know. Before Rasa sees the message, it is replaced by the
-chosen option's payload (e.g. "/pump_refill"). The options come from the
-conversation's tracker, not from memory in this process, so this keeps working
-after a restart and with several Sanic workers. Anything that does not pick an
+chosen option's payload (e.g. "/pump_refill"). The options are read from the
+conversation's tracker, not kept in this process, so they last exactly as long
+as the tracker does. endpoints.yml uses Rasa's in-memory tracker store today, so
+a restart forgets them (a "2" is then read as ordinary text) and several Sanic
+workers do not share them; with a persistent tracker store (a later issue adds
+one) they survive a restart and are shared. Anything that does not pick an
 offered option is passed on unchanged for NLU.
 """
 
@@ -14,11 +17,13 @@ from __future__ import annotations
 import logging
 import re
 import string
-from typing import Any, Awaitable, Callable, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List
 
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import BotUttered, Event, UserUttered
 from sanic import Blueprint, Sanic
+
+from connectors.plain_text import OnNewMessage
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +32,6 @@ NUMBER = re.compile(r"[0-9]{1,2}")
 SURROUNDINGS = string.whitespace + string.punctuation
 
 Button = Dict[str, Any]
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 def last_offered(events: Iterable[Event]) -> List[Button]:

@@ -12,12 +12,15 @@ a numbered list the parent can answer with a number.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Tuple
 
-from rasa.core.channels.channel import OutputChannel
+from rasa.core.channels.channel import OutputChannel, UserMessage
 
 PARAGRAPH = "\n\n"
 NUMBERED_LIST_HEADING = "Reply with a number:"
+
+# What Rasa gives an input channel's blueprint: it hands one parent's message to the agent.
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -84,3 +87,18 @@ class PlainTextOutput(OutputChannel):
 
     async def send_reply(self, recipient_id: str, reply: PlainReply) -> None:
         raise NotImplementedError(f"{type(self).__name__} must say how it sends a reply.")
+
+
+def replying_with(on_new_message: OnNewMessage, plain_output: Callable[[Any], OutputChannel]) -> OnNewMessage:
+    """`on_new_message`, with each message's output channel swapped for our plain-text one.
+
+    For channels whose Rasa route builds the output channel itself, from the
+    incoming request (Messenger's client, Bot Framework's conversation and
+    service URL): `plain_output` gets Rasa's and returns ours, built from it.
+    """
+
+    async def handle(message: UserMessage) -> Any:
+        message.output_channel = plain_output(message.output_channel)
+        return await on_new_message(message)
+
+    return handle

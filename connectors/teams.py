@@ -1,29 +1,38 @@
 """Microsoft Teams (Bot Framework), at /webhooks/botframework/webhook, switched on by BOTFRAMEWORK_* variables.
 
-Replies go to the `serviceUrl` of the parent's own message, as in Rasa; only
-the token endpoint and the signing keys' address are configurable.
+Replies go to the `serviceUrl` of the parent's own message, as in Rasa, with
+the bot's bearer token. So, unlike Rasa, that URL must be the one Bot Framework
+signed into the request's token (its `serviceurl` claim): otherwise anyone with
+any valid token for this bot could have it send its bearer token to a server of
+their choosing. The token's issuer is checked too, and its algorithm pinned.
+Only the token endpoint and the signing keys' address are configurable.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-from typing import Any, Awaitable, Callable, ClassVar, Dict
+from typing import Any, ClassVar, Dict
 
+import jwt
 import requests
+from jwt.algorithms import RSAAlgorithm
 from rasa.core.channels.botframework import (
+    BEARER_REGEX,
     MICROSOFT_OAUTH2_PATH,
     MICROSOFT_OAUTH2_URL,
     MICROSOFT_OPEN_ID_URI,
     BotFramework,
     BotFrameworkInput,
 )
-from rasa.core.channels.channel import InputChannel, UserMessage
-from sanic import Blueprint
+from rasa.core.channels.channel import InputChannel
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from connectors.env import ChannelEnv, channel_from_env
 from connectors.option_replies import OptionReplies
-from connectors.plain_text import PlainReply, PlainTextOutput
+from connectors.plain_text import OnNewMessage, PlainReply, PlainTextOutput, replying_with
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +47,10 @@ TEAMS_ENV = ChannelEnv(
     },
 )
 TOKEN_SCOPE = "https://api.botframework.com/.default"
+# Who issues the tokens on Bot Framework's requests; BOTFRAMEWORK_OPENID_URL's document may name
+# another (a national cloud's), which is then used instead.
+BOTFRAMEWORK_ISSUER = "https://api.botframework.com"
+OTHER_SERVICE_URL = "The activity's serviceUrl is not the one its token was issued for (the serviceurl claim)."
 # Fetch a new token this long before the old one expires, so no reply is sent with an expired one.
 TOKEN_MARGIN = datetime.timedelta(minutes=5)
 TIMEOUT = 10  # seconds; Rasa's requests have none, so a hung login would hang the reply forever
@@ -89,7 +102,11 @@ class TeamsOutput(PlainTextOutput, BotFramework):
 
 
 class TeamsChannel(BotFrameworkInput):
-    """Rasa's Bot Framework input, configured from the environment, replying in plain text."""
+    """Rasa's Bot Framework input, configured from the environment, replying in plain text.
+
+    Its requests are refused unless their token is for this bot, from Bot Framework, and for the
+    activity's own serviceUrl (see the module docstring).
+    """
 
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
@@ -108,11 +125,12 @@ class TeamsChannel(BotFrameworkInput):
         # Set before Rasa's __init__, which fetches the signing keys.
         self.login_url = login_url
         self.openid_url = openid_url
+        self.issuer = BOTFRAMEWORK_ISSUER
         self.option_replies = OptionReplies()
         super().__init__(app_id, app_password)
 
     def _update_cached_jwk_keys(self) -> None:
-        """Rasa's key refresh, from `openid_url`, and not fatal when the keys cannot be fetched.
+        """Rasa's key refresh, from `openid_url` (whose document also names the tokens' issuer), not fatal.
 
         Rasa lets the error escape, which at start-up stops the whole server
         (every other channel too). Here the failure is logged, requests are
@@ -120,25 +138,55 @@ class TeamsChannel(BotFrameworkInput):
         again on the next request.
         """
         try:
-            config = requests.get(self.openid_url, timeout=TIMEOUT)
-            config.raise_for_status()
-            keys = requests.get(config.json()["jwks_uri"], timeout=TIMEOUT)
+            config_response = requests.get(self.openid_url, timeout=TIMEOUT)
+            config_response.raise_for_status()
+            config = config_response.json()
+            keys = requests.get(config["jwks_uri"], timeout=TIMEOUT)
             keys.raise_for_status()
             self.jwt_keys = {key["kid"]: key for key in keys.json()["keys"]}
+            self.issuer = config.get("issuer") or BOTFRAMEWORK_ISSUER
         except (requests.RequestException, KeyError, TypeError, ValueError) as error:
             logger.error("Could not fetch Bot Framework's signing keys from BOTFRAMEWORK_OPENID_URL: %s", error)
             return
         self.jwt_update_time = datetime.datetime.now()
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        wrapped = self.option_replies.wrap(self._replying_in_plain_text(on_new_message))
-        return self.option_replies.attach(super().blueprint(wrapped))
+    def _validate_jwt_token(self, jwt_token: str) -> Dict[str, Any]:
+        """Rasa's check (signature, audience, expiry), plus the issuer, with RS256 pinned; returns the claims.
 
-    def _replying_in_plain_text(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Callable[[UserMessage], Awaitable[Any]]:
-        async def handle(message: UserMessage) -> Any:
-            message.output_channel = TeamsOutput(message.output_channel, self.login_url)
-            return await on_new_message(message)
+        Rasa takes the algorithm from the token's own header; Bot Framework signs with RS256 only.
+        """
+        key_id = jwt.get_unverified_header(jwt_token).get("kid")
+        if key_id not in self.jwt_keys:
+            raise jwt.InvalidKeyError(f"No Bot Framework signing key with ID {key_id}.")
+        return jwt.decode(
+            jwt_token,
+            key=RSAAlgorithm.from_jwk(self.jwt_keys[key_id]),
+            algorithms=["RS256"],
+            audience=self.app_id,
+            issuer=self.issuer,
+            options={"require": ["exp", "aud", "iss"]},
+        )
 
-        return handle
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        plain = replying_with(on_new_message, lambda original: TeamsOutput(original, self.login_url))
+        blueprint = self.option_replies.attach(super().blueprint(self.option_replies.wrap(plain)))
+
+        @blueprint.middleware("request")
+        async def only_for_the_tokens_service_url(request: Request) -> HTTPResponse | None:
+            if request.method != "POST":
+                return None
+            header = request.headers.get("Authorization")
+            # Rasa's own checks, which refresh the keys and end in our _validate_jwt_token: 401 if they fail.
+            # Rasa's route then runs them again, which costs one signature check.
+            refused = self._validate_auth(header)
+            if refused is not None:
+                return refused
+            (token,) = BEARER_REGEX.match(header).groups()
+            claims = jwt.decode(token, options={"verify_signature": False})  # verified just above
+            activity = request.json if isinstance(request.json, dict) else {}
+            if not claims.get("serviceurl") or claims["serviceurl"] != activity.get("serviceUrl"):
+                logger.warning("Refused a Bot Framework activity whose serviceUrl its token was not issued for.")
+                return response.json({"error": OTHER_SERVICE_URL}, status=403)
+            return None
+
+        return blueprint

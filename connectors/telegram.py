@@ -1,19 +1,30 @@
-"""Telegram, at /webhooks/telegram/webhook, switched on by TELEGRAM_* environment variables."""
+"""Telegram, at /webhooks/telegram/webhook, switched on by TELEGRAM_* environment variables.
+
+Anyone who knows the webhook URL could post an update with a parent's chat id
+and have the bot message that parent. So the webhook is registered with a
+secret token, which Telegram sends back in a header with every update, and
+every request without it is refused.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Dict
 
 from aiogram import Bot
-from aiogram.bot.api import TelegramAPIServer
+from aiogram.bot.api import Methods, TelegramAPIServer
 from aiogram.utils.exceptions import TelegramAPIError
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
-from sanic import Blueprint, Sanic
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from connectors.env import ChannelEnv, channel_from_env
-from connectors.plain_text import PlainReply, PlainTextOutput
+from connectors.plain_text import OnNewMessage, PlainReply, PlainTextOutput
+from connectors.unreadable import unreadable_message
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +35,20 @@ TELEGRAM_ENV = ChannelEnv(
     # A self-hosted Bot API server, a proxy, or a test stub.
     optional={"TELEGRAM_API_URL": "https://api.telegram.org"},
 )
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_LABEL = b"itb-assistant: Telegram webhook secret token"
+NOT_FROM_TELEGRAM = f"Not from Telegram: no {SECRET_HEADER} header with the secret token this server registered."
+
+
+def webhook_secret(access_token: str) -> str:
+    """The secret token Telegram sends with every update: an HMAC of a fixed label, keyed by the bot's token.
+
+    Derived rather than random, so that every worker and every restart expect
+    the same one with no variable to set; an HMAC rather than the token itself,
+    so that the header (in a proxy's logs, say) does not give the token away.
+    64 hex characters fit Telegram's rule: 1-256 of A-Z, a-z, 0-9, _ and -.
+    """
+    return hmac.new(access_token.encode("utf-8"), SECRET_LABEL, hashlib.sha256).hexdigest()
 
 
 class TelegramPlainOutput(PlainTextOutput, TelegramOutput):
@@ -36,12 +61,33 @@ class TelegramPlainOutput(PlainTextOutput, TelegramOutput):
     def __init__(self, access_token: str, api_url: str) -> None:
         # TelegramOutput.__init__ only passes the token on to aiogram's Bot, without its server.
         Bot.__init__(self, access_token, server=TelegramAPIServer.from_base(api_url))
+        self.secret_token = webhook_secret(access_token)
+
+    async def set_webhook(self, url: str, **_: Any) -> bool:
+        """Register `url` with our secret token, through aiogram's low-level request.
+
+        aiogram 2's own set_webhook has no parameter for the token. Rasa's
+        /set_webhook route calls this method too, so no path registers the
+        webhook without the token (Telegram's updates would then lack it, and
+        all be refused).
+        """
+        return await self.request(Methods.SET_WEBHOOK, {"url": url, "secret_token": self.secret_token})
 
     async def send_reply(self, recipient_id: str, reply: PlainReply) -> None:
         if reply.options:
             await self.send_text_with_buttons(recipient_id, reply.text, reply.buttons, button_type="vertical")
         else:
             await self.send_message(recipient_id, reply.text)
+
+
+def unreadable_chat(request: Request) -> str | None:
+    """The chat of a message with neither text nor a location (which Rasa reads), if this is one."""
+    update = request.json if request.method == "POST" else None
+    message = update.get("message") if isinstance(update, dict) else None
+    if not isinstance(message, dict) or "text" in message or "location" in message:
+        return None
+    chat_id = (message.get("chat") or {}).get("id")
+    return None if chat_id is None else str(chat_id)
 
 
 class TelegramChannel(TelegramInput):
@@ -52,7 +98,9 @@ class TelegramChannel(TelegramInput):
     `asyncio.run`, which fails inside the running server), a failure to register
     is logged instead of stopping every other channel, and an error while
     handling one update is logged rather than answered with a 500 that Telegram
-    would retry.
+    would retry. Every request but the health check must carry the webhook's
+    secret token, and a photo, voice note or sticker gets the fallback reply
+    instead of nothing (connectors/unreadable.py).
     """
 
     @classmethod
@@ -80,8 +128,24 @@ class TelegramChannel(TelegramInput):
             self._output = TelegramPlainOutput(self.access_token, self.api_url)
         return self._output
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
+        secret = self.get_output_channel().secret_token.encode("utf-8")
+
+        @blueprint.middleware("request")
+        async def screen_update(request: Request) -> HTTPResponse | None:
+            """Refuse what doesn't carry the secret token; answer a photo or voice note here, as Rasa drops it."""
+            if request.route is not None and request.route.name.endswith(".health"):
+                return None
+            sent = request.headers.get(SECRET_HEADER, "").encode("utf-8")
+            if not hmac.compare_digest(sent, secret):
+                return response.json({"error": NOT_FROM_TELEGRAM}, status=403)
+            chat_id = unreadable_chat(request)
+            if chat_id is None:
+                return None
+            await on_new_message(unreadable_message(self.get_output_channel(), chat_id, self.name()))
+            return response.text("success")
+
         # The decorator form: Sanic 21.12's Blueprint.listener(method, event) silently ignores bound methods.
         blueprint.listener("after_server_start")(self._set_webhook)
         blueprint.listener("before_server_stop")(self._close)
@@ -89,8 +153,8 @@ class TelegramChannel(TelegramInput):
 
     async def _set_webhook(self, _app: Sanic, _loop: Any) -> None:
         try:
-            await self.get_output_channel().set_webhook(url=self.webhook_url)
-            logger.info("Telegram will send updates to TELEGRAM_WEBHOOK_URL.")
+            await self.get_output_channel().set_webhook(self.webhook_url)
+            logger.info("Telegram will send updates to TELEGRAM_WEBHOOK_URL, with the secret token.")
         except TelegramAPIError as error:
             logger.error("Telegram refused the webhook; check TELEGRAM_ACCESS_TOKEN, TELEGRAM_WEBHOOK_URL: %s", error)
 

@@ -3,15 +3,16 @@
 SMS has no buttons, so each reply's options are listed under it, numbered, and
 a reply of "1", "2", ... picks that option (connectors/option_replies.py).
 Every webhook request must carry Twilio's signature: without that check anyone
-who found the URL could make the hospital's number text any phone.
+who found the URL could make the hospital's number text any phone. A message
+with no words (a picture) gets the fallback reply (connectors/unreadable.py).
 """
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Dict
 from urllib.parse import parse_qs
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel
 from rasa.core.channels.twilio import TwilioInput, TwilioOutput
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
@@ -20,7 +21,8 @@ from twilio.request_validator import RequestValidator
 
 from connectors.env import ChannelEnv, channel_from_env
 from connectors.option_replies import OptionReplies
-from connectors.plain_text import PlainReply, PlainTextOutput
+from connectors.plain_text import OnNewMessage, PlainReply, PlainTextOutput
+from connectors.unreadable import unreadable_message
 
 WHATSAPP = "whatsapp:"
 
@@ -44,6 +46,9 @@ def sms_text(text: str) -> str:
 
 def as_whatsapp(number: str) -> str:
     return number if not number or number.startswith(WHATSAPP) else WHATSAPP + number
+
+
+NOT_SIGNED = "The request is not signed by Twilio for TWILIO_WEBHOOK_URL."
 
 
 class TwilioPlainOutput(PlainTextOutput, TwilioOutput):
@@ -115,18 +120,25 @@ class TwilioChannel(TwilioInput):
         self.webhook_url = webhook_url
         self.option_replies = OptionReplies()
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         blueprint = self.option_replies.attach(super().blueprint(self.option_replies.wrap(on_new_message)))
         validator = RequestValidator(self.auth_token)
 
         @blueprint.middleware("request")
-        async def only_signed_by_twilio(request: Request) -> HTTPResponse | None:
+        async def screen_request(request: Request) -> HTTPResponse | None:
+            """Refuse what Twilio didn't sign; answer a message without words here, as Rasa's handler fails on it."""
             if request.method != "POST":
                 return None
+            fields = signed_fields(request)
             signature = request.headers.get("X-Twilio-Signature", "")
-            if validator.validate(self.webhook_url, signed_fields(request), signature):
+            if not validator.validate(self.webhook_url, fields, signature):
+                return response.json({"error": NOT_SIGNED}, status=403)
+            sender, text = fields.get("From"), (fields.get("Body") or "").strip()
+            if text or not sender:
                 return None
-            return response.json({"error": "The request is not signed by Twilio for TWILIO_WEBHOOK_URL."}, status=403)
+            # A picture or voice message with no words, which Rasa's handler fails on.
+            await on_new_message(unreadable_message(self.get_output_channel(), sender, self.name()))
+            return response.text("success")
 
         return blueprint
 

@@ -19,18 +19,10 @@ from actions.content import Content, load_content  # noqa: E402
 
 
 def widget_content(content: Content) -> Dict[str, Any]:
-    contacts = content.contacts
     return {
         "notice": content.replies["notice"].text,
         "unreachable": content.replies["unreachable"].text,
-        "calls": [
-            {"label": "Emergency", "number": contacts["emergency_number"], "tel": contacts["emergency_number"]},
-            {
-                "label": contacts["hospital_name"],
-                "number": contacts["hospital_phone"],
-                "tel": contacts["hospital_phone_tel"],
-            },
-        ],
+        "calls": content.calls("emergency"),
     }
 
 

@@ -26,6 +26,7 @@ TELEGRAM_BOT = {
     "username": TELEGRAM_BOT_USERNAME,
 }
 BOTFRAMEWORK_TOKEN = {"token_type": "Bearer", "expires_in": 3600, "access_token": "stub-access-token"}
+BOTFRAMEWORK_ISSUER = "https://api.botframework.com"
 WAIT_TIMEOUT = 60  # seconds; a reply may wait for the action server on a busy 2-core machine
 
 Reply = Tuple[int, Any]
@@ -116,7 +117,7 @@ class PlatformStub:
                 lambda r, m: (200, {"ok": True, "channel": r.fields["channel"], "ts": "1.1"}),
             ),
             (r"/botframework/token", lambda r, m: (200, BOTFRAMEWORK_TOKEN)),
-            (r"/botframework/openid", lambda r, m: (200, {"jwks_uri": f"{self.url}/botframework/keys"})),
+            (r"/botframework/openid", lambda r, m: (200, self._botframework_openid_config())),
             (r"/botframework/keys", lambda r, m: (200, {"keys": self.jwks})),
             (r"/teams/v3/conversations/[^/]+/activities", lambda r, m: (200, {"id": f"activity-{next(self._ids)}"})),
         ]
@@ -125,6 +126,10 @@ class PlatformStub:
             if found:
                 return respond(request, found)
         return 404, {"error": f"the stub has no answer for {request.method} {request.path}"}
+
+    def _botframework_openid_config(self) -> Dict[str, Any]:
+        """As login.botframework.com's: who issues the tokens, and where its signing keys are."""
+        return {"issuer": BOTFRAMEWORK_ISSUER, "jwks_uri": f"{self.url}/botframework/keys"}
 
     def _telegram_message(self, request: Recorded, _: re.Match) -> Reply:
         sent = request.fields

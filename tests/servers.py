@@ -138,15 +138,7 @@ def start_stack(workdir: Path, model: Path | None = None, extra_env: Dict[str, s
 def start_demo(rasa_url: str, log_dir: Path) -> Tuple[Server, str]:
     """The demo hospital page (scripts/serve_demo.py) with its widget pointed at `rasa_url`."""
     port = free_port()
-    log = log_dir / "demo.log"
-    with open(log, "w") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "scripts/serve_demo.py", "--port", str(port), "--rasa-url", rasa_url],
-            cwd=ROOT,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server("demo", process, log)
+    server = start("demo", ["scripts.serve_demo", "--port", str(port), "--rasa-url", rasa_url], log_dir)
     url = f"http://localhost:{port}/"
     wait_until_up(server, url)
     return server, url

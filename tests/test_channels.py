@@ -6,10 +6,13 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import re
+from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import aiohttp
 import pytest
+from fbmessenger.quick_replies import QuickReplies, QuickReply
 from rasa.core.channels.channel import InputChannel, register
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
 from sanic import Sanic
@@ -17,18 +20,23 @@ from sanic import Sanic
 from actions.content import Content
 from actions.messages import answer_message, reply_message
 from connectors.env import ChannelEnv, NotConfiguredChannel, channel_from_env
-from connectors.facebook import FACEBOOK_ENV, FacebookChannel, signature_is_valid
+from connectors.facebook import (
+    FACEBOOK_ENV,
+    MAX_QUICK_REPLIES,
+    FacebookChannel,
+    FacebookPlainOutput,
+    signature_is_valid,
+)
 from connectors.option_replies import chosen_payload, last_offered
-from connectors.plain_text import PlainReply, plain_reply
+from connectors.plain_text import Option, PlainReply, plain_reply
 from connectors.slack import SLACK_ENV, SlackChannel, slack_blocks
 from connectors.teams import TEAMS_ENV, TeamsChannel, suggested_actions
-from connectors.telegram import TELEGRAM_ENV, TelegramChannel
+from connectors.telegram import TELEGRAM_ENV, TelegramChannel, webhook_secret
 from connectors.twilio import TWILIO_ENV, TwilioChannel, sms_text
 from tests.servers import free_port
 
 ON_CALL = "(03) 9345 5522"
 TWILIO_MAX_BODY = 1600  # characters; the strictest limit of the five apps (Messenger: 2000, Telegram: 4096)
-MAX_QUICK_REPLIES = 13  # Messenger's limit; Slack's actions block takes 25
 MAX_TELEGRAM_CALLBACK_DATA = 64  # bytes: a longer payload makes Telegram refuse the whole message
 MAX_SLACK_BUTTON_TEXT = 75
 
@@ -122,6 +130,33 @@ def test_every_option_in_the_content_fits_each_apps_button_limits(content: Conte
         for option in options:
             assert len(option.payload.encode("utf-8")) <= MAX_TELEGRAM_CALLBACK_DATA, option
             assert len(option.title) <= MAX_SLACK_BUTTON_TEXT, option
+
+
+def test_max_quick_replies_is_the_most_fbmessenger_sends() -> None:
+    """Above it fbmessenger raises ValueError, which Rasa only logs: the parent would get no reply."""
+    quick_reply = QuickReply(title="How does the pump work?", payload="/pump_how_it_works")
+    assert QuickReplies([quick_reply] * MAX_QUICK_REPLIES)
+    with pytest.raises(ValueError):
+        QuickReplies([quick_reply] * (MAX_QUICK_REPLIES + 1))
+
+
+class RecordingMessengerClient:
+    """Stands in for fbmessenger's client: keeps what would be posted to the Send API."""
+
+    def __init__(self) -> None:
+        self.sent: List[Dict[str, Any]] = []
+
+    def send(self, payload: Dict[str, Any], recipient_id: str, messaging_type: str) -> None:
+        self.sent.append(payload)
+
+
+def test_messenger_sends_at_most_max_quick_replies_and_keeps_the_text() -> None:
+    client = RecordingMessengerClient()
+    options = tuple(Option(f"Topic {n}", f"/topic_{n}") for n in range(MAX_QUICK_REPLIES + 3))
+    asyncio.run(FacebookPlainOutput(client).send_reply("psid-1", PlainReply("Pick one", options)))
+    [sent] = client.sent
+    assert sent["text"] == "Pick one"
+    assert [q["payload"] for q in sent["quick_replies"]] == [o.payload for o in options[:MAX_QUICK_REPLIES]]
 
 
 def test_slack_blocks_are_plain_text_with_one_button_per_option() -> None:
@@ -223,6 +258,15 @@ def test_with_its_variables_a_channel_is_built_with_the_defaults_for_the_rest() 
     assert built == {**environ, "SLACK_CHANNEL": "", "SLACK_API_URL": "https://slack.com/api/"}
 
 
+def test_the_readme_names_every_variable_of_every_channel() -> None:
+    """credentials.yml points to the README for the variables, so the README must not drift from ChannelEnv."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Messaging apps\n", 1)[1].split("\n## ", 1)[0]
+    for _, env, _ in CHANNELS:
+        for name in (*env.required, *env.optional):
+            assert f"`{name}`" in section, name
+
+
 async def answers_of(channels: List[InputChannel], requests: List[Tuple[str, str]]) -> List[Tuple[int, Any]]:
     """Serve the channels as `rasa run` does (registered under /webhooks/) and make each request.
 
@@ -259,7 +303,16 @@ def test_an_off_channels_webhook_answers_503_with_what_to_set(monkeypatch: pytes
     assert asyncio.run(answers_of(channels, requests)) == expected
 
 
-# --- signatures ----------------------------------------------------------------------------------------
+# --- signatures and secrets ---------------------------------------------------------------------------
+
+
+def test_telegram_secret_token_is_stable_per_bot_and_fits_telegrams_rule() -> None:
+    token = "123456789:AAFakeTokenForTheITBChannelTests00000"
+    secret = webhook_secret(token)
+    assert secret == webhook_secret(token)  # the same after a restart and in every worker
+    assert secret != webhook_secret("987654321:AAAnotherBotsToken000000000000000000")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret)
+    assert token not in secret and token.split(":")[1] not in secret
 
 
 def sign(algorithm: str, secret: bytes, body: bytes) -> str:

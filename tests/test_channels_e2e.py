@@ -24,10 +24,11 @@ from jwt.algorithms import RSAAlgorithm
 from twilio.request_validator import RequestValidator
 
 from actions.content import Answer, Content
-from tests.channel_stubs import TELEGRAM_BOT_USERNAME, Matcher, PlatformStub
+from connectors.telegram import SECRET_HEADER, webhook_secret
+from connectors.twilio import sms_text
+from tests.channel_stubs import BOTFRAMEWORK_ISSUER, TELEGRAM_BOT_USERNAME, Matcher, PlatformStub
 from tests.servers import Stack, start_stack
 
-ON_CALL = "(03) 9345 5522"
 REFILL_QUESTION = "how often does the pump need refilling?"
 RUN_OUT = "we've run out of her baclofen tablets"  # urgent, then the withdrawal answer
 
@@ -115,6 +116,11 @@ def assert_no_metadata(text: str) -> None:
     assert '"kind"' not in text and "answer_id" not in text and "{" not in text, text
 
 
+def on_call(content: Content) -> str:
+    """The hospital's on-call number, as the urgent replies give it."""
+    return content.contacts["hospital_phone"]
+
+
 def related_titles(content: Content, answer: Answer) -> List[str]:
     return [content.button_title(topic) for topic in answer.related]
 
@@ -172,16 +178,31 @@ def sent_to_telegram_chat(chat_id: int) -> Matcher:
     return lambda r: r.path.endswith("/sendMessage") and r.fields.get("chat_id") == str(chat_id)
 
 
-def test_telegram_webhook_is_registered_with_telegram_at_start(channels: Stack, platforms: PlatformStub) -> None:
+def telegram_registration(platforms: PlatformStub) -> Dict[str, Any]:
+    """What the server sent to Telegram's setWebhook at start-up."""
     [registered] = platforms.wait_for(lambda r: r.path == f"/telegram/bot{TELEGRAM_TOKEN}/setWebhook")
-    assert registered.fields["url"] == TELEGRAM_WEBHOOK_URL
+    return registered.fields
+
+
+def post_to_telegram(stack: Stack, platforms: PlatformStub, update: Dict[str, Any]) -> requests.Response:
+    """Post as Telegram does: with the secret token the webhook was registered with, in its header."""
+    secret = telegram_registration(platforms)["secret_token"]
+    return post(stack, "telegram", json=update, headers={SECRET_HEADER: secret})
+
+
+def test_telegram_webhook_is_registered_with_telegram_at_start_with_a_secret_token(
+    channels: Stack, platforms: PlatformStub
+) -> None:
+    registered = telegram_registration(platforms)
+    assert registered["url"] == TELEGRAM_WEBHOOK_URL
+    assert registered["secret_token"] == webhook_secret(TELEGRAM_TOKEN)
 
 
 def test_telegram_answer_is_one_message_with_its_source_and_a_keyboard_of_related_topics(
     channels: Stack, platforms: PlatformStub, content: Content
 ) -> None:
     chat_id = new_chat_id()
-    post(channels, "telegram", json=telegram_message(chat_id, REFILL_QUESTION))
+    post_to_telegram(channels, platforms, telegram_message(chat_id, REFILL_QUESTION))
     [sent] = platforms.wait_for(sent_to_telegram_chat(chat_id))
     answer = content.answers["pump_refill"]
     assert sent.fields["text"] == full_answer(answer)
@@ -196,7 +217,7 @@ def test_telegram_button_tap_gets_that_topics_answer(
     channels: Stack, platforms: PlatformStub, content: Content
 ) -> None:
     chat_id = new_chat_id()
-    post(channels, "telegram", json=telegram_button_tap(chat_id, "/withdrawal"))
+    post_to_telegram(channels, platforms, telegram_button_tap(chat_id, "/withdrawal"))
     [sent] = platforms.wait_for(sent_to_telegram_chat(chat_id))
     assert sent.fields["text"] == full_answer(content.answers["withdrawal"])
 
@@ -205,12 +226,48 @@ def test_telegram_urgent_message_gets_the_on_call_number_first_as_plain_text(
     channels: Stack, platforms: PlatformStub, content: Content
 ) -> None:
     chat_id = new_chat_id()
-    post(channels, "telegram", json=telegram_message(chat_id, RUN_OUT))
+    post_to_telegram(channels, platforms, telegram_message(chat_id, RUN_OUT))
     urgent, followup = platforms.wait_for(sent_to_telegram_chat(chat_id), count=2)
-    assert ON_CALL in urgent.fields["text"] and "reply_markup" not in urgent.fields
+    assert on_call(content) in urgent.fields["text"] and "reply_markup" not in urgent.fields
     assert_no_metadata(urgent.fields["text"])
     assert followup.fields["text"] == full_answer(content.answers["withdrawal"])
     assert len(platforms.matching(sent_to_telegram_chat(chat_id))) == 2
+
+
+def test_telegram_photo_without_words_gets_the_fallback_reply(
+    channels: Stack, platforms: PlatformStub, content: Content
+) -> None:
+    chat_id = new_chat_id()
+    update = telegram_message(chat_id, "")
+    del update["message"]["text"]
+    update["message"]["photo"] = [{"file_id": "AgAD-photo", "file_unique_id": "AQAD", "width": 90, "height": 67}]
+    post_to_telegram(channels, platforms, update)
+    [sent] = platforms.wait_for(sent_to_telegram_chat(chat_id))
+    assert sent.fields["text"] == content.replies["fallback"].text
+
+
+def test_telegram_update_without_the_secret_token_is_refused_and_never_answered(
+    channels: Stack, platforms: PlatformStub, content: Content
+) -> None:
+    chat_id = new_chat_id()
+    forged = telegram_message(chat_id, RUN_OUT)
+    for headers in ({}, {SECRET_HEADER: webhook_secret("another bot's token")}):
+        refused = requests.post(f"{channels.url}/webhooks/telegram/webhook", json=forged, headers=headers, timeout=60)
+        assert refused.status_code == 403
+        assert SECRET_HEADER in refused.json()["error"]
+    # The first message this chat is sent answers the genuine question, not the forged urgent one.
+    post_to_telegram(channels, platforms, telegram_message(chat_id, REFILL_QUESTION))
+    [first] = platforms.wait_for(sent_to_telegram_chat(chat_id))
+    assert first.fields["text"] == full_answer(content.answers["pump_refill"])
+
+
+def test_telegram_health_check_needs_no_secret_token_but_re_registering_the_webhook_does(
+    channels: Stack, platforms: PlatformStub
+) -> None:
+    health = requests.get(f"{channels.url}/webhooks/telegram/", timeout=30)
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    re_register = requests.post(f"{channels.url}/webhooks/telegram/set_webhook", timeout=30)
+    assert re_register.status_code == 403
 
 
 # --- Twilio: SMS and WhatsApp ----------------------------------------------------------------------------
@@ -283,10 +340,6 @@ def numbered(titles: List[str]) -> str:
     return "Reply with a number:\n" + "\n".join(f"{n}. {title}" for n, title in enumerate(titles, start=1))
 
 
-def sms(text: str) -> str:
-    return text.replace("“", '"').replace("”", '"')
-
-
 def test_sms_answer_is_one_message_with_its_source_and_a_numbered_list(
     channels: Stack, platforms: PlatformStub, content: Content
 ) -> None:
@@ -295,7 +348,7 @@ def test_sms_answer_is_one_message_with_its_source_and_a_numbered_list(
     [sent] = platforms.wait_for(sent_by_twilio_to(mobile))
     answer = content.answers["pump_refill"]
     assert sent.fields["From"] == TWILIO_NUMBER
-    assert sent.fields["Body"] == sms(full_answer(answer)) + "\n\n" + numbered(related_titles(content, answer))
+    assert sent.fields["Body"] == sms_text(full_answer(answer)) + "\n\n" + numbered(related_titles(content, answer))
     assert sent.headers["authorization"].startswith("Basic ")
     assert len(platforms.matching(sent_by_twilio_to(mobile))) == 1
 
@@ -309,18 +362,21 @@ def test_sms_reply_with_a_number_gets_that_options_answer(
     post_to_twilio(channels, twilio_sms(mobile, reply))
     _, sent = platforms.wait_for(sent_by_twilio_to(mobile), count=2)
     chosen = content.answers[content.answers["pump_refill"].related[option]]
-    assert sent.fields["Body"].startswith(sms(full_answer(chosen)) + "\n\nReply with a number:\n1. ")
+    assert sent.fields["Body"].startswith(sms_text(full_answer(chosen)) + "\n\nReply with a number:\n1. ")
 
 
 def test_sms_number_after_a_reply_without_a_list_is_not_taken_from_an_older_list(
     channels: Stack, platforms: PlatformStub, content: Content
 ) -> None:
     mobile = new_mobile()
-    for text in (REFILL_QUESTION, "thank you", "2"):  # "You're welcome" offers nothing
+    for text in (REFILL_QUESTION, "thank you", "2"):
         post_to_twilio(channels, twilio_sms(mobile, text))
-    *_, sent = platforms.wait_for(sent_by_twilio_to(mobile), count=3)
-    option_2 = content.answers[content.answers["pump_refill"].related[1]]
-    assert not sent.fields["Body"].startswith(sms(option_2.text))
+    _, welcome, sent = platforms.wait_for(sent_by_twilio_to(mobile), count=3)
+    assert "Reply with a number" not in welcome.fields["Body"]
+    # "2" reaches NLU as text, which the model reads as out of scope (not as the refill answer's option 2).
+    out_of_scope = content.replies["out_of_scope"]
+    titles = [content.button_title(topic) for topic in out_of_scope.buttons]
+    assert sent.fields["Body"] == sms_text(out_of_scope.text) + "\n\n" + numbered(titles)
 
 
 def test_sms_urgent_message_gets_the_on_call_number_first_as_plain_text(
@@ -329,9 +385,9 @@ def test_sms_urgent_message_gets_the_on_call_number_first_as_plain_text(
     mobile = new_mobile()
     post_to_twilio(channels, twilio_sms(mobile, RUN_OUT))
     urgent, followup = platforms.wait_for(sent_by_twilio_to(mobile), count=2)
-    assert ON_CALL in urgent.fields["Body"] and "Reply with a number" not in urgent.fields["Body"]
+    assert on_call(content) in urgent.fields["Body"] and "Reply with a number" not in urgent.fields["Body"]
     assert_no_metadata(urgent.fields["Body"])
-    assert followup.fields["Body"].startswith(sms(full_answer(content.answers["withdrawal"])))
+    assert followup.fields["Body"].startswith(sms_text(full_answer(content.answers["withdrawal"])))
     assert len(platforms.matching(sent_by_twilio_to(mobile))) == 2
 
 
@@ -348,7 +404,22 @@ def test_sms_not_signed_by_twilio_is_refused_and_never_answered(
     # The first message this phone is sent answers the signed question, not the forged urgent one.
     post_to_twilio(channels, twilio_sms(mobile, REFILL_QUESTION))
     [first] = platforms.wait_for(sent_by_twilio_to(mobile))
-    assert first.fields["Body"].startswith(sms(content.answers["pump_refill"].text))
+    assert first.fields["Body"].startswith(sms_text(content.answers["pump_refill"].text))
+
+
+def test_mms_picture_without_words_gets_the_fallback_reply(
+    channels: Stack, platforms: PlatformStub, content: Content
+) -> None:
+    mobile = new_mobile()
+    picture = {
+        **twilio_sms(mobile, ""),
+        "NumMedia": "1",
+        "MediaContentType0": "image/jpeg",
+        "MediaUrl0": f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO_SID}/Messages/MM1/Media/ME1",
+    }
+    post_to_twilio(channels, picture)
+    [sent] = platforms.wait_for(sent_by_twilio_to(mobile))
+    assert sent.fields["Body"].startswith(sms_text(content.replies["fallback"].text))
 
 
 def test_whatsapp_answer_comes_from_the_whatsapp_number_with_the_numbered_list(
@@ -424,7 +495,7 @@ def test_messenger_urgent_message_gets_the_on_call_number_first_as_plain_text(
     psid = new_id()
     post_to_messenger(channels, psid, {"mid": f"m_{psid}", "text": RUN_OUT})
     urgent, followup = platforms.wait_for(messenger_message_to(psid), count=2)
-    assert ON_CALL in urgent.fields["message"]["text"] and "quick_replies" not in urgent.fields["message"]
+    assert on_call(content) in urgent.fields["message"]["text"] and "quick_replies" not in urgent.fields["message"]
     assert_no_metadata(urgent.fields["message"]["text"])
     assert followup.fields["message"]["text"] == full_answer(content.answers["withdrawal"])
     assert len(platforms.matching(messenger_message_to(psid))) == 2
@@ -454,11 +525,20 @@ def test_messenger_webhook_verification_echoes_the_challenge(channels: Stack) ->
 # --- Slack -----------------------------------------------------------------------------------------------
 
 
-def slack_signed(body: bytes) -> Dict[str, str]:
+def slack_signed(body: bytes, secret: str = SLACK_SIGNING_SECRET) -> Dict[str, str]:
     timestamp = str(int(time.time()))
     base = f"v0:{timestamp}:".encode() + body
-    signature = "v0=" + hmac.new(SLACK_SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return {"Content-Type": "application/json", "X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
+
+
+def post_to_slack(stack: Stack, user: str, channel: str, text: str) -> requests.Response:
+    body = slack_direct_message(user, channel, text)
+    return post(stack, "slack", data=body, headers=slack_signed(body))
+
+
+def slack_message_in(channel: str) -> Matcher:
+    return lambda r: r.path == "/slack/chat.postMessage" and r.fields["channel"] == channel
 
 
 def slack_direct_message(user: str, channel: str, text: str) -> bytes:
@@ -490,10 +570,9 @@ def test_slack_answer_is_one_message_with_plain_text_and_buttons(
     channels: Stack, platforms: PlatformStub, content: Content
 ) -> None:
     user, channel = f"U{new_id()}", f"D{new_id()}"
-    body = slack_direct_message(user, channel, REFILL_QUESTION)
-    post(channels, "slack", data=body, headers=slack_signed(body))
+    post_to_slack(channels, user, channel, REFILL_QUESTION)
     # Rasa answers Slack at once and handles the message in the background.
-    [sent] = platforms.wait_for(lambda r: r.path == "/slack/chat.postMessage" and r.fields["channel"] == channel)
+    [sent] = platforms.wait_for(slack_message_in(channel))
     answer = content.answers["pump_refill"]
     assert sent.headers["authorization"] == "Bearer xoxb-fake-slack-token"
     section, actions = sent.fields["blocks"]
@@ -501,6 +580,34 @@ def test_slack_answer_is_one_message_with_plain_text_and_buttons(
     assert [(b["text"]["text"], b["value"]) for b in actions["elements"]] == [
         (content.button_title(topic), f"/{topic}") for topic in answer.related
     ]
+
+
+def test_slack_urgent_message_gets_the_on_call_number_first_as_plain_text(
+    channels: Stack, platforms: PlatformStub, content: Content
+) -> None:
+    user, channel = f"U{new_id()}", f"D{new_id()}"
+    post_to_slack(channels, user, channel, RUN_OUT)
+    urgent, followup = platforms.wait_for(slack_message_in(channel), count=2)
+    assert on_call(content) in urgent.fields["text"]
+    [section] = urgent.fields["blocks"]  # no buttons
+    assert section["text"] == {"type": "plain_text", "text": urgent.fields["text"]}
+    assert_no_metadata(urgent.fields["text"])
+    assert followup.fields["text"] == full_answer(content.answers["withdrawal"])
+    assert len(platforms.matching(slack_message_in(channel))) == 2
+
+
+def test_slack_event_signed_with_another_secret_is_refused_and_never_answered(
+    channels: Stack, platforms: PlatformStub, content: Content
+) -> None:
+    user, channel = f"U{new_id()}", f"D{new_id()}"
+    forged = slack_direct_message(user, channel, RUN_OUT)
+    for headers in ({"Content-Type": "application/json"}, slack_signed(forged, "not-the-signing-secret")):
+        refused = requests.post(f"{channels.url}/webhooks/slack/webhook", data=forged, headers=headers, timeout=30)
+        assert refused.status_code == 400
+    # The first message in this channel answers the signed question, not the forged urgent one.
+    post_to_slack(channels, user, channel, REFILL_QUESTION)
+    [first] = platforms.wait_for(slack_message_in(channel))
+    assert first.fields["text"] == full_answer(content.answers["pump_refill"])
 
 
 # --- Microsoft Teams (Bot Framework) ---------------------------------------------------------------------
@@ -523,10 +630,10 @@ def botframework_activity(stub_url: str, user: str, conversation: str, text: str
     }
 
 
-def botframework_token(key: rsa.RSAPrivateKey, service_url: str) -> str:
+def botframework_token(key: rsa.RSAPrivateKey, service_url: str, issuer: str = BOTFRAMEWORK_ISSUER) -> str:
     now = int(time.time())
     claims = {
-        "iss": "https://api.botframework.com",
+        "iss": issuer,
         "aud": BOTFRAMEWORK_APP_ID,
         "serviceurl": service_url,
         "nbf": now - 60,
@@ -569,6 +676,43 @@ def test_teams_suggested_action_title_gets_that_topics_answer(
         post_to_teams(channels, botframework_key, botframework_activity(platforms.url, user, conversation, text))
     _, sent = platforms.wait_for(teams_activity_in(conversation), count=2)
     assert sent.fields["text"] == full_answer(content.answers[answer.related[1]])
+
+
+def test_teams_urgent_message_gets_the_on_call_number_first_as_plain_text(
+    channels: Stack, platforms: PlatformStub, botframework_key: rsa.RSAPrivateKey, content: Content
+) -> None:
+    user, conversation = f"29:{new_id()}", f"a:{new_id()}"
+    post_to_teams(channels, botframework_key, botframework_activity(platforms.url, user, conversation, RUN_OUT))
+    urgent, followup = platforms.wait_for(teams_activity_in(conversation), count=2)
+    assert on_call(content) in urgent.fields["text"] and "suggestedActions" not in urgent.fields
+    assert_no_metadata(urgent.fields["text"])
+    assert followup.fields["text"] == full_answer(content.answers["withdrawal"])
+    assert len(platforms.matching(teams_activity_in(conversation))) == 2
+
+
+def test_teams_token_for_another_service_url_or_from_another_issuer_is_refused_and_never_answered(
+    channels: Stack, platforms: PlatformStub, botframework_key: rsa.RSAPrivateKey, content: Content
+) -> None:
+    user, conversation = f"29:{new_id()}", f"a:{new_id()}"
+    # Replies go to the activity's serviceUrl (the stub), so an answer to a forged one would be recorded.
+    forged = botframework_activity(platforms.url, user, conversation, RUN_OUT)
+    tokens = [
+        (botframework_token(botframework_key, "https://smba.trafficmanager.net/amer/"), 403),
+        (botframework_token(botframework_key, forged["serviceUrl"], issuer="https://sts.windows.net/other/"), 401),
+    ]
+    for token, status in tokens:
+        refused = requests.post(
+            f"{channels.url}/webhooks/botframework/webhook",
+            json=forged,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert refused.status_code == status, refused.text
+    # The first activity in this conversation answers the genuine question, not the forged urgent one.
+    genuine = botframework_activity(platforms.url, user, conversation, REFILL_QUESTION)
+    post_to_teams(channels, botframework_key, genuine)
+    [first] = platforms.wait_for(teams_activity_in(conversation))
+    assert first.fields["text"] == full_answer(content.answers["pump_refill"])
 
 
 def test_teams_request_without_a_valid_token_is_refused(channels: Stack, platforms: PlatformStub) -> None:

@@ -20,7 +20,8 @@ function el(tag, attributes = {}, text = "") {
   return node;
 }
 
-function hidden(text) {
+/** Text for screen readers only (who said what); sighted users see it from the layout. */
+function screenReaderOnly(text) {
   return el("span", { class: "visually-hidden" }, text);
 }
 
@@ -50,6 +51,13 @@ export class ItbChat extends HTMLElement {
     });
     this.connection.open();
     if (this.options.open || this.transcript.open) this.setOpen(true, { focus: false });
+    // Reloaded while waiting: the reply may have gone to the old page, so wait
+    // again, and if nothing comes, say so and show the numbers.
+    if (this.lastMessage() && this.lastMessage().role === "user") this.expectReply();
+  }
+
+  lastMessage() {
+    return this.transcript.messages[this.transcript.messages.length - 1];
   }
 
   build(root) {
@@ -83,7 +91,7 @@ export class ItbChat extends HTMLElement {
     this.log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
     this.typing = el("p", { class: "typing", role: "status" });
     this.typing.append(el("span", { class: "dots", "aria-hidden": "true" }, "• • •"));
-    this.typing.append(hidden("The assistant is typing"));
+    this.typing.append(screenReaderOnly("The assistant is typing"));
     this.typing.hidden = true;
 
     this.form = el("form", { class: "composer" });
@@ -151,10 +159,17 @@ export class ItbChat extends HTMLElement {
     this.add(userMessage(shown));
     this.expectReply();
     this.connection.send(payload);
+    if (this.currentStatus === Status.UNREACHABLE) this.showQueued();
+  }
+
+  showQueued() {
+    if (this.status.querySelector(".queued")) return;
+    this.status.append(el("p", { class: "queued" }, "Your message will be sent when the connection is back."));
   }
 
   receive(message) {
     this.stopWaiting();
+    if (!this.down) this.status.hidden = true; // "Reconnected" has been read by now
     if (!message.text && !message.buttons.length) return;
     this.removeQuickReplies();
     this.add(message);
@@ -182,13 +197,13 @@ export class ItbChat extends HTMLElement {
 
   noReply() {
     this.stopWaiting();
-    this.add({ role: "bot", kind: "unavailable", text: widgetContent.unreachable, calls: widgetContent.calls });
+    this.add({ role: "bot", kind: "unreachable", text: widgetContent.unreachable, calls: widgetContent.calls });
   }
 
   render(message) {
     const item = el("div", { class: `message ${message.role}`, dir: "auto" });
     if (message.role === "user") {
-      item.append(hidden("You said: "), el("span", {}, message.text));
+      item.append(screenReaderOnly("You said: "), el("span", {}, message.text));
     } else {
       if (message.kind) item.classList.add(`kind-${message.kind}`);
       if (isUrgent(message)) {
@@ -197,7 +212,7 @@ export class ItbChat extends HTMLElement {
         heading.append(el("span", { class: "alert-icon", "aria-hidden": "true" }, "⚠"), label);
         item.append(heading);
       } else {
-        item.append(hidden("Assistant: "));
+        item.append(screenReaderOnly("Assistant: "));
       }
       item.append(el("p", { class: "text" }, message.text));
       if (message.sourceLine) item.append(el("p", { class: "source" }, message.sourceLine));
@@ -217,7 +232,7 @@ export class ItbChat extends HTMLElement {
 
   /** Quick replies belong to the latest reply only, and only until the parent answers. */
   showQuickReplies() {
-    const last = this.transcript.messages[this.transcript.messages.length - 1];
+    const last = this.lastMessage();
     if (!last || last.role !== "bot" || !last.buttons || !last.buttons.length) return;
     const group = el("div", { class: "quick-replies", role: "group", "aria-label": "Suggested questions" });
     for (const button of last.buttons) {
@@ -246,6 +261,8 @@ export class ItbChat extends HTMLElement {
       this.down = false;
       this.status.hidden = !(status === Status.CONNECTED && wasDown);
       if (!this.status.hidden) this.status.textContent = "Reconnected. You can carry on.";
+      // Messages queued while down have just been sent: wait for their reply.
+      if (wasDown && this.lastMessage() && this.lastMessage().role === "user") this.expectReply();
       return;
     }
     this.down = true;

@@ -36,8 +36,10 @@ export class Connection {
     this.handlers.onStatus(Status.CONNECTING);
     this.socket = io(this.serverUrl, {
       path: "/socket.io",
-      // WebSocket first; long-polling only where a proxy blocks WebSockets.
+      // WebSocket first; long-polling where a proxy blocks WebSockets. Without
+      // tryAllTransports, engine.io-client would retry WebSocket for ever.
       transports: ["websocket", "polling"],
+      tryAllTransports: true,
       reconnectionDelayMax: 10000,
     });
     this.socket.on("connect", () => {

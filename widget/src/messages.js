@@ -1,6 +1,6 @@
 // Turning what Rasa sends into what the widget shows, as plain data.
 //
-// Every piece of text ends up in the page through `textContent` (see view.js),
+// Every piece of text ends up in the page through `textContent` (see chat.js),
 // never as HTML, so neither a parent's message nor a reply can inject markup.
 
 const URGENT_KINDS = new Set(["urgent", "emergency"]);
@@ -8,7 +8,7 @@ const URGENT_KINDS = new Set(["urgent", "emergency"]);
 /** A `bot_uttered` event from connectors/socketio.py, as a transcript entry. */
 export function botMessage(event) {
   const custom = (event && typeof event.custom === "object" && event.custom) || {};
-  const buttons = Array.isArray(event.quick_replies) ? event.quick_replies : event.buttons || [];
+  const buttons = Array.isArray(event.quick_replies) ? event.quick_replies : [];
   return {
     role: "bot",
     text: typeof event.text === "string" ? event.text : "",
@@ -35,7 +35,7 @@ function isButton(button) {
   return button && typeof button.title === "string" && typeof button.payload === "string";
 }
 
-/** Only digits and a leading + in a tel: link, whatever the data says. */
+/** Only digits and + in a tel: link, whatever the data says. */
 export function telHref(tel) {
   return "tel:" + String(tel).replace(/[^0-9+]/g, "");
 }
