@@ -18,7 +18,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
 WIDGET := widget/dist/itb-chat.js
 NPM_INSTALLED := widget/node_modules/.package-lock.json
 WIDGET_INPUTS := widget/build.mjs $(wildcard widget/src/*) content/answers.yml content/contacts.yml \
-	scripts/export_widget_content.py
+	actions/content.py scripts/export_widget_content.py
 
 .PHONY: help install train widget chromium run shell test clean
 
@@ -73,4 +73,4 @@ test: install $(MODEL) $(WIDGET) chromium
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) models results .pytest_cache .ruff_cache widget/node_modules widget/dist widget/build
+	rm -rf $(VENV) models results .pytest_cache .ruff_cache *.egg-info widget/node_modules widget/dist widget/build

@@ -11,20 +11,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 from aiogram import Bot
-from aiogram.bot.api import Methods, TelegramAPIServer
-from aiogram.utils.exceptions import TelegramAPIError
-from rasa.core.channels.channel import InputChannel
+from aiogram.bot.api import Methods, TelegramAPIServer, check_token
+from aiogram.utils.exceptions import TelegramAPIError, ValidationError
+from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.env import ChannelEnv, channel_from_env
+from connectors.env import ChannelEnv, NotConfiguredChannel, channel_from_env
 from connectors.plain_text import OnNewMessage, PlainReply, PlainTextOutput
-from connectors.unreadable import unreadable_message
+from connectors.unreadable import UNREADABLE
 
 logger = logging.getLogger(__name__)
 
@@ -80,14 +80,24 @@ class TelegramPlainOutput(PlainTextOutput, TelegramOutput):
             await self.send_message(recipient_id, reply.text)
 
 
-def unreadable_chat(request: Request) -> str | None:
-    """The chat of a message with neither text nor a location (which Rasa reads), if this is one."""
-    update = request.json if request.method == "POST" else None
+# The updates Rasa's route reads. Others (a parent blocking the bot: `my_chat_member`) have nothing to answer.
+ANSWERED_UPDATES = ("message", "edited_message", "callback_query")
+
+
+def words_rasa_drops(update: Any) -> Tuple[str, str] | None:
+    """(chat id, text to send) for a message Rasa's route would drop: a photo, voice note or sticker.
+
+    Its caption is what the parent said, and may be urgent, so it goes to the
+    assistant like a typed message; without one, the fallback intent does.
+    """
     message = update.get("message") if isinstance(update, dict) else None
     if not isinstance(message, dict) or "text" in message or "location" in message:
         return None
     chat_id = (message.get("chat") or {}).get("id")
-    return None if chat_id is None else str(chat_id)
+    if chat_id is None:
+        return None
+    caption = message.get("caption")
+    return str(chat_id), caption.strip() if isinstance(caption, str) and caption.strip() else UNREADABLE
 
 
 class TelegramChannel(TelegramInput):
@@ -99,8 +109,9 @@ class TelegramChannel(TelegramInput):
     is logged instead of stopping every other channel, and an error while
     handling one update is logged rather than answered with a 500 that Telegram
     would retry. Every request but the health check must carry the webhook's
-    secret token, and a photo, voice note or sticker gets the fallback reply
-    instead of nothing (connectors/unreadable.py).
+    secret token. A photo, voice note or sticker is answered (its caption as
+    the parent's words, or else the fallback reply: connectors/unreadable.py)
+    instead of dropped, and updates with no message get a 200 instead of a 500.
     """
 
     @classmethod
@@ -108,7 +119,14 @@ class TelegramChannel(TelegramInput):
         return channel_from_env(cls, TELEGRAM_ENV, cls._from_env, credentials)
 
     @classmethod
-    def _from_env(cls, env: Dict[str, str]) -> TelegramChannel:
+    def _from_env(cls, env: Dict[str, str]) -> InputChannel:
+        try:
+            check_token(env["TELEGRAM_ACCESS_TOKEN"])
+        except ValidationError:
+            # aiogram would raise this while Rasa builds the routes, stopping every channel.
+            error = "TELEGRAM_ACCESS_TOKEN is not a bot token (<digits>:<letters>) from @BotFather"
+            logger.error("The Telegram channel is off: %s.", error)
+            return NotConfiguredChannel(cls.name(), error)
         return cls(
             env["TELEGRAM_ACCESS_TOKEN"],
             env["TELEGRAM_VERIFY"],
@@ -134,16 +152,25 @@ class TelegramChannel(TelegramInput):
 
         @blueprint.middleware("request")
         async def screen_update(request: Request) -> HTTPResponse | None:
-            """Refuse what doesn't carry the secret token; answer a photo or voice note here, as Rasa drops it."""
+            """Refuse what lacks the secret token; answer here what Rasa's route drops or fails on."""
             if request.route is not None and request.route.name.endswith(".health"):
                 return None
             sent = request.headers.get(SECRET_HEADER, "").encode("utf-8")
             if not hmac.compare_digest(sent, secret):
                 return response.json({"error": NOT_FROM_TELEGRAM}, status=403)
-            chat_id = unreadable_chat(request)
-            if chat_id is None:
+            if request.method != "POST" or request.route is None or not request.route.name.endswith(".message"):
                 return None
-            await on_new_message(unreadable_message(self.get_output_channel(), chat_id, self.name()))
+            update = request.json
+            if isinstance(update, dict) and not any(update.get(kind) for kind in ANSWERED_UPDATES):
+                return response.text("success")  # Rasa's route would fail on it, and Telegram would retry
+            dropped = words_rasa_drops(update)
+            if dropped is None:
+                return None
+            chat_id, text = dropped
+            try:
+                await on_new_message(UserMessage(text, self.get_output_channel(), chat_id, input_channel=self.name()))
+            except Exception as error:  # as Rasa's route does: a 500 would make Telegram send it again
+                logger.error("Could not handle a Telegram message without text: %s", type(error).__name__)
             return response.text("success")
 
         # The decorator form: Sanic 21.12's Blueprint.listener(method, event) silently ignores bound methods.

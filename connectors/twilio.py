@@ -9,6 +9,7 @@ with no words (a picture) gets the fallback reply (connectors/unreadable.py).
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict
 from urllib.parse import parse_qs
 
@@ -23,6 +24,8 @@ from connectors.env import ChannelEnv, channel_from_env
 from connectors.option_replies import OptionReplies
 from connectors.plain_text import OnNewMessage, PlainReply, PlainTextOutput
 from connectors.unreadable import unreadable_message
+
+logger = logging.getLogger(__name__)
 
 WHATSAPP = "whatsapp:"
 
@@ -137,7 +140,10 @@ class TwilioChannel(TwilioInput):
             if text or not sender:
                 return None
             # A picture or voice message with no words, which Rasa's handler fails on.
-            await on_new_message(unreadable_message(self.get_output_channel(), sender, self.name()))
+            try:
+                await on_new_message(unreadable_message(self.get_output_channel(), sender, self.name()))
+            except Exception as error:  # as Rasa's handler does: a 500 would make Twilio send it again
+                logger.error("Could not handle a Twilio message without words: %s", type(error).__name__)
             return response.text("success")
 
         return blueprint

@@ -9,7 +9,14 @@ if ! command -v apt-get >/dev/null; then
   exit 1
 fi
 sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
+if [ "$(id -u)" -ne 0 ]; then
+  # Never stop `make test` at a password prompt: without root or password-less sudo, say what to run.
+  if ! sudo -n true 2>/dev/null; then
+    echo "The browser tests need Chromium: run 'sudo apt-get install chromium', then make test again." >&2
+    exit 1
+  fi
+  sudo="sudo -n"
+fi
 echo "Installing Chromium for the browser tests (apt-get install chromium)..."
 $sudo apt-get update -qq
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null

@@ -5,6 +5,8 @@
 set -euo pipefail
 
 bin=.venv/bin
+# Does this URL answer? (The environment's Python, so no curl is needed.)
+answers() { "$bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" >/dev/null 2>&1; }
 model=${MODEL:-models/itb-assistant.tar.gz}
 actions_port=${ACTIONS_PORT:-5055}
 rasa_port=${RASA_PORT:-5005}
@@ -35,7 +37,7 @@ pids+=($!)
 pids+=($!)
 
 # Wait until the REST channel answers (the model loads first), or a server exits.
-until curl -fs "http://localhost:$rasa_port/webhooks/rest/" >/dev/null 2>&1; do
+until answers "http://localhost:$rasa_port/webhooks/rest/"; do
   for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null || { echo "A server stopped during start-up; see the messages above." >&2; exit 1; }
   done

@@ -338,3 +338,15 @@ def test_facebook_accepts_a_sha256_or_sha1_signature_made_with_the_app_secret() 
 )
 def test_facebook_refuses_any_other_signature(headers: Dict[str, str]) -> None:
     assert not signature_is_valid("secret", b'{"object": "page"}', headers)
+
+
+def test_a_malformed_telegram_token_turns_the_channel_off_instead_of_stopping_the_server() -> None:
+    settings = {
+        "TELEGRAM_ACCESS_TOKEN": "pasted-wrong",
+        "TELEGRAM_VERIFY": "itb_bot",
+        "TELEGRAM_WEBHOOK_URL": "https://itb.example.org/webhooks/telegram/webhook",
+        "TELEGRAM_API_URL": "https://api.telegram.org",
+    }
+    channel = TelegramChannel._from_env(settings)
+    assert isinstance(channel, NotConfiguredChannel)
+    assert "TELEGRAM_ACCESS_TOKEN" in channel.error

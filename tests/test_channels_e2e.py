@@ -246,6 +246,40 @@ def test_telegram_photo_without_words_gets_the_fallback_reply(
     assert sent.fields["text"] == content.replies["fallback"].text
 
 
+def test_telegram_photo_with_a_caption_is_read_as_the_parents_words(
+    channels: Stack, platforms: PlatformStub, content: Content
+) -> None:
+    chat_id = new_chat_id()
+    update = telegram_message(chat_id, "")
+    del update["message"]["text"]
+    update["message"]["photo"] = [{"file_id": "AgAD-photo", "file_unique_id": "AQAD", "width": 90, "height": 67}]
+    update["message"]["caption"] = RUN_OUT
+    post_to_telegram(channels, platforms, update)
+    urgent, _ = platforms.wait_for(sent_to_telegram_chat(chat_id), count=2)
+    assert urgent.fields["text"].startswith(content.replies["urgent"].text)
+
+
+def test_telegram_update_without_a_message_gets_a_200_and_no_reply(
+    channels: Stack, platforms: PlatformStub, content: Content
+) -> None:
+    chat_id = new_chat_id()
+    blocked = {
+        "update_id": chat_id % 100000,
+        "my_chat_member": {
+            "chat": {"id": chat_id, "first_name": "Sam", "type": "private"},
+            "from": telegram_user(chat_id),
+            "date": int(time.time()),
+            "old_chat_member": {"user": telegram_user(1234567), "status": "member"},
+            "new_chat_member": {"user": telegram_user(1234567), "status": "kicked", "until_date": 0},
+        },
+    }
+    assert post_to_telegram(channels, platforms, blocked).text == "success"
+    # The first message this chat is sent answers its next question: the update above was not answered.
+    post_to_telegram(channels, platforms, telegram_message(chat_id, REFILL_QUESTION))
+    [first] = platforms.wait_for(sent_to_telegram_chat(chat_id))
+    assert first.fields["text"] == full_answer(content.answers["pump_refill"])
+
+
 def test_telegram_update_without_the_secret_token_is_refused_and_never_answered(
     channels: Stack, platforms: PlatformStub, content: Content
 ) -> None:

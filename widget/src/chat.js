@@ -272,7 +272,9 @@ export class ItbChat extends HTMLElement {
     } else {
       this.stopWaiting();
       this.status.append(el("p", {}, widgetContent.unreachable), this.callLinks(widgetContent.calls));
+      if (this.connection.queue.length) this.showQueued();
     }
+    this.scrollToEnd(); // the status box takes room from the conversation: keep its end in view
   }
 
   scrollToEnd() {

@@ -41,6 +41,9 @@ export class Connection {
       transports: ["websocket", "polling"],
       tryAllTransports: true,
       reconnectionDelayMax: 10000,
+      // Give up on one connection attempt after 8 s (socket.io's default is 20 s), so a parent
+      // learns that the assistant can't be reached, with the numbers, before the 20 s reply wait ends.
+      timeout: 8000,
     });
     this.socket.on("connect", () => {
       this.socket.emit("session_request", { session_id: this.sessionId });
