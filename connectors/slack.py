@@ -1,4 +1,8 @@
-"""Slack, at /webhooks/slack/webhook, switched on by SLACK_* environment variables."""
+"""Slack, at /webhooks/slack/webhook, switched on by SLACK_* environment variables.
+
+A file or picture sent with no words gets the fallback reply (connectors/unreadable.py):
+Rasa's route drops it without a word.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,14 @@ from typing import Any, Dict, List
 
 from rasa.core.channels.channel import InputChannel
 from rasa.core.channels.slack import SlackBot, SlackInput
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from connectors.env import ChannelEnv, channel_from_env
-from connectors.plain_text import Option, PlainReply, PlainTextOutput
+from connectors.plain_text import OnNewMessage, Option, PlainReply, PlainTextOutput
+from connectors.unreadable import UNREADABLE
 
 SLACK_ENV = ChannelEnv(
     "Slack",
@@ -33,6 +41,18 @@ def slack_blocks(reply: PlainReply) -> List[Dict[str, Any]]:
 
 def slack_button(option: Option) -> Dict[str, Any]:
     return {"type": "button", "text": {"type": "plain_text", "text": option.title}, "value": option.payload}
+
+
+def is_file_without_words(event: Any) -> bool:
+    """A parent's message that is only a file or picture, which Rasa's route would skip."""
+    return (
+        isinstance(event, dict)
+        and event.get("type") == "message"
+        and bool(event.get("files"))
+        and not str(event.get("text") or "").strip()
+        and bool(event.get("user"))
+        and not event.get("bot_id")
+    )
 
 
 class SlackPlainOutput(PlainTextOutput, SlackBot):
@@ -72,3 +92,22 @@ class SlackChannel(SlackInput):
 
     def get_output_channel(self, channel: str | None = None, thread_id: str | None = None) -> SlackPlainOutput:
         return SlackPlainOutput(self.slack_token, self.api_url, channel or self.slack_channel, thread_id)
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        blueprint = super().blueprint(on_new_message)
+
+        @blueprint.middleware("request")
+        async def answer_files_without_words(request: Request) -> HTTPResponse | None:
+            if request.method != "POST" or request.headers.get("content-type") != "application/json":
+                return None
+            body = request.json
+            event = body.get("event") if isinstance(body, dict) else None
+            if not is_file_without_words(event) or not self.is_request_from_slack_authentic(request):
+                return None  # Rasa's route answers (or refuses) everything else
+            metadata = self.get_metadata(request)
+            if not self._is_supported_channel(body, metadata):
+                return None
+            sender = self._get_conversation_id(event["user"], metadata.get("out_channel"), metadata.get("thread_id"))
+            return await self.process_message(request, on_new_message, UNREADABLE, sender, metadata)
+
+        return blueprint

@@ -616,6 +616,18 @@ def test_slack_answer_is_one_message_with_plain_text_and_buttons(
     ]
 
 
+def test_slack_picture_without_words_gets_the_fallback_reply(
+    channels: Stack, platforms: PlatformStub, content: Content
+) -> None:
+    user, channel = f"U{new_id()}", f"D{new_id()}"
+    callback = json.loads(slack_direct_message(user, channel, ""))
+    callback["event"].update(subtype="file_share", files=[{"id": "F0001", "name": "pump-site.jpg"}])
+    body = json.dumps(callback).encode()
+    post(channels, "slack", data=body, headers=slack_signed(body))
+    [sent] = platforms.wait_for(slack_message_in(channel))
+    assert sent.fields["text"] == content.replies["fallback"].text
+
+
 def test_slack_urgent_message_gets_the_on_call_number_first_as_plain_text(
     channels: Stack, platforms: PlatformStub, content: Content
 ) -> None:
