@@ -151,6 +151,16 @@ def telegram_message(chat_id: int, text: str) -> Dict[str, Any]:
     }
 
 
+def telegram_photo(chat_id: int, caption: str | None = None) -> Dict[str, Any]:
+    """A photo message: no `text`, and the parent's words, if any, in `caption`."""
+    update = telegram_message(chat_id, "")
+    del update["message"]["text"]
+    update["message"]["photo"] = [{"file_id": "AgAD-photo", "file_unique_id": "AQAD", "width": 90, "height": 67}]
+    if caption is not None:
+        update["message"]["caption"] = caption
+    return update
+
+
 def telegram_button_tap(chat_id: int, payload: str) -> Dict[str, Any]:
     return {
         "update_id": chat_id % 100000 + 1,
@@ -238,10 +248,7 @@ def test_telegram_photo_without_words_gets_the_fallback_reply(
     channels: Stack, platforms: PlatformStub, content: Content
 ) -> None:
     chat_id = new_chat_id()
-    update = telegram_message(chat_id, "")
-    del update["message"]["text"]
-    update["message"]["photo"] = [{"file_id": "AgAD-photo", "file_unique_id": "AQAD", "width": 90, "height": 67}]
-    post_to_telegram(channels, platforms, update)
+    post_to_telegram(channels, platforms, telegram_photo(chat_id))
     [sent] = platforms.wait_for(sent_to_telegram_chat(chat_id))
     assert sent.fields["text"] == content.replies["fallback"].text
 
@@ -250,11 +257,7 @@ def test_telegram_photo_with_a_caption_is_read_as_the_parents_words(
     channels: Stack, platforms: PlatformStub, content: Content
 ) -> None:
     chat_id = new_chat_id()
-    update = telegram_message(chat_id, "")
-    del update["message"]["text"]
-    update["message"]["photo"] = [{"file_id": "AgAD-photo", "file_unique_id": "AQAD", "width": 90, "height": 67}]
-    update["message"]["caption"] = RUN_OUT
-    post_to_telegram(channels, platforms, update)
+    post_to_telegram(channels, platforms, telegram_photo(chat_id, caption=RUN_OUT))
     urgent, _ = platforms.wait_for(sent_to_telegram_chat(chat_id), count=2)
     assert urgent.fields["text"].startswith(content.replies["urgent"].text)
 
