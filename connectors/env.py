@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, Mapping, Tuple
+from typing import Any, Awaitable, Callable, ClassVar, Dict, Mapping, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -71,6 +71,25 @@ def channel_from_env(
         return NotConfiguredChannel(channel_class.name(), f"{env.title} is not configured: set {', '.join(missing)}")
     logger.info("The %s channel is on.", env.title)
     return build(env.values(environ))
+
+
+class ConfiguredFromEnv:
+    """Mixed in before a Rasa input channel: build it from `settings`, its environment variables.
+
+    Rasa calls `from_credentials` with the channel's (empty) entry in
+    credentials.yml; each channel only says which variables it reads
+    (`settings`) and how they map onto its constructor (`from_settings`).
+    """
+
+    settings: ClassVar[ChannelEnv]
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
+        return channel_from_env(cls, cls.settings, cls.from_settings, credentials)
+
+    @classmethod
+    def from_settings(cls, values: Dict[str, str]) -> InputChannel:
+        raise NotImplementedError(f"{cls.__name__} must say how its variables build it.")
 
 
 class NotConfiguredChannel(InputChannel):

@@ -9,13 +9,12 @@ from typing import Any, Dict
 
 from fbmessenger import MessengerClient
 from fbmessenger.elements import Text as FBText
-from rasa.core.channels.channel import InputChannel
 from rasa.core.channels.facebook import FacebookInput, Messenger, MessengerBot
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.env import ChannelEnv, channel_from_env
+from connectors.env import ChannelEnv, ConfiguredFromEnv
 from connectors.plain_text import OnNewMessage, PlainReply, PlainTextOutput, replying_with
 from connectors.replies import as_quick_replies
 
@@ -91,7 +90,7 @@ class PlainMessenger(Messenger):
                     await self.postback(event, metadata)
 
 
-class FacebookChannel(FacebookInput):
+class FacebookChannel(ConfiguredFromEnv, FacebookInput):
     """Rasa's Facebook input, configured from the environment, replying in plain text.
 
     The webhook routes are Rasa's, rewritten only to use our client and
@@ -100,12 +99,10 @@ class FacebookChannel(FacebookInput):
     rather than Rasa's 200 "not validated".
     """
 
-    @classmethod
-    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
-        return channel_from_env(cls, FACEBOOK_ENV, cls._from_env, credentials)
+    settings = FACEBOOK_ENV
 
     @classmethod
-    def _from_env(cls, env: Dict[str, str]) -> FacebookChannel:
+    def from_settings(cls, env: Dict[str, str]) -> FacebookChannel:
         return cls(
             env["FACEBOOK_VERIFY"],
             env["FACEBOOK_SECRET"],

@@ -61,7 +61,7 @@ def plain_reply(message: Dict[str, Any]) -> PlainReply:
     custom = message.get("custom") or {}
     source_line = custom.get("source_line") if isinstance(custom, dict) else None
     parts = [(message.get("text") or "").strip(), (source_line or "").strip()]
-    buttons = message.get("buttons") or message.get("quick_replies") or []
+    buttons = message.get("buttons") or []
     options = tuple(
         Option(str(button["title"]), str(button["payload"]))
         for button in buttons

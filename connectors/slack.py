@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa.core.channels.channel import InputChannel
 from rasa.core.channels.slack import SlackBot, SlackInput
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from connectors.env import ChannelEnv, channel_from_env
+from connectors.env import ChannelEnv, ConfiguredFromEnv
 from connectors.plain_text import OnNewMessage, Option, PlainReply, PlainTextOutput
 from connectors.unreadable import UNREADABLE
 
@@ -67,15 +66,13 @@ class SlackPlainOutput(PlainTextOutput, SlackBot):
         await self._post_message(self.slack_channel or recipient_id, text=reply.text, blocks=slack_blocks(reply))
 
 
-class SlackChannel(SlackInput):
+class SlackChannel(ConfiguredFromEnv, SlackInput):
     """Rasa's Slack input, configured from the environment, replying in plain text."""
 
-    @classmethod
-    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
-        return channel_from_env(cls, SLACK_ENV, cls._from_env, credentials)
+    settings = SLACK_ENV
 
     @classmethod
-    def _from_env(cls, env: Dict[str, str]) -> SlackChannel:
+    def from_settings(cls, env: Dict[str, str]) -> SlackChannel:
         return cls(env["SLACK_TOKEN"], env["SLACK_SIGNING_SECRET"], env["SLACK_CHANNEL"] or None, env["SLACK_API_URL"])
 
     def __init__(self, slack_token: str, slack_signing_secret: str, slack_channel: str | None, api_url: str) -> None:

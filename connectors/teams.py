@@ -25,12 +25,11 @@ from rasa.core.channels.botframework import (
     BotFramework,
     BotFrameworkInput,
 )
-from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.env import ChannelEnv, channel_from_env
+from connectors.env import ChannelEnv, ConfiguredFromEnv
 from connectors.option_replies import OptionReplies
 from connectors.plain_text import OnNewMessage, PlainReply, PlainTextOutput, replying_with
 
@@ -101,19 +100,17 @@ class TeamsOutput(PlainTextOutput, BotFramework):
         await self.send(self.prepare_message(recipient_id, activity))
 
 
-class TeamsChannel(BotFrameworkInput):
+class TeamsChannel(ConfiguredFromEnv, BotFrameworkInput):
     """Rasa's Bot Framework input, configured from the environment, replying in plain text.
 
     Its requests are refused unless their token is for this bot, from Bot Framework, and for the
     activity's own serviceUrl (see the module docstring).
     """
 
-    @classmethod
-    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
-        return channel_from_env(cls, TEAMS_ENV, cls._from_env, credentials)
+    settings = TEAMS_ENV
 
     @classmethod
-    def _from_env(cls, env: Dict[str, str]) -> TeamsChannel:
+    def from_settings(cls, env: Dict[str, str]) -> TeamsChannel:
         return cls(
             env["BOTFRAMEWORK_APP_ID"],
             env["BOTFRAMEWORK_APP_PASSWORD"],

@@ -22,7 +22,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.env import ChannelEnv, NotConfiguredChannel, channel_from_env
+from connectors.env import ChannelEnv, ConfiguredFromEnv, NotConfiguredChannel
 from connectors.plain_text import OnNewMessage, PlainReply, PlainTextOutput
 from connectors.unreadable import UNREADABLE
 
@@ -100,7 +100,7 @@ def words_rasa_drops(update: Any) -> Tuple[str, str] | None:
     return str(chat_id), caption.strip() if isinstance(caption, str) and caption.strip() else UNREADABLE
 
 
-class TelegramChannel(TelegramInput):
+class TelegramChannel(ConfiguredFromEnv, TelegramInput):
     """Rasa's Telegram input, configured from the environment, replying in plain text.
 
     Differences from Rasa's own: the webhook is registered with Telegram once the
@@ -114,12 +114,10 @@ class TelegramChannel(TelegramInput):
     instead of dropped, and updates with no message get a 200 instead of a 500.
     """
 
-    @classmethod
-    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
-        return channel_from_env(cls, TELEGRAM_ENV, cls._from_env, credentials)
+    settings = TELEGRAM_ENV
 
     @classmethod
-    def _from_env(cls, env: Dict[str, str]) -> InputChannel:
+    def from_settings(cls, env: Dict[str, str]) -> InputChannel:
         try:
             check_token(env["TELEGRAM_ACCESS_TOKEN"])
         except ValidationError:

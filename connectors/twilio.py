@@ -10,17 +10,16 @@ with no words (a picture) gets the fallback reply (connectors/unreadable.py).
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict
+from typing import Dict
 from urllib.parse import parse_qs
 
-from rasa.core.channels.channel import InputChannel
 from rasa.core.channels.twilio import TwilioInput, TwilioOutput
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from connectors.env import ChannelEnv, channel_from_env
+from connectors.env import ChannelEnv, ConfiguredFromEnv
 from connectors.option_replies import OptionReplies
 from connectors.plain_text import OnNewMessage, PlainReply, PlainTextOutput
 from connectors.unreadable import unreadable_message
@@ -85,7 +84,7 @@ def signed_fields(request: Request) -> RequestParameters:
     return RequestParameters(parse_qs(request.body.decode("utf-8", errors="replace"), keep_blank_values=True))
 
 
-class TwilioChannel(TwilioInput):
+class TwilioChannel(ConfiguredFromEnv, TwilioInput):
     """Rasa's Twilio input, configured from the environment, with numbered replies.
 
     Unlike Rasa's default, an error while handling one message is logged
@@ -93,12 +92,10 @@ class TwilioChannel(TwilioInput):
     either way, and its retries could send a reply twice).
     """
 
-    @classmethod
-    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
-        return channel_from_env(cls, TWILIO_ENV, cls._from_env, credentials)
+    settings = TWILIO_ENV
 
     @classmethod
-    def _from_env(cls, env: Dict[str, str]) -> TwilioChannel:
+    def from_settings(cls, env: Dict[str, str]) -> TwilioChannel:
         return cls(
             env["TWILIO_ACCOUNT_SID"],
             env["TWILIO_AUTH_TOKEN"],

@@ -13,9 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from actions.content import Content, load_content  # noqa: E402
+from actions.content import Content, load_content
 
 
 def widget_content(content: Content) -> Dict[str, Any]:

@@ -104,8 +104,8 @@ def test_a_reply_without_options_has_no_list_heading() -> None:
     assert "Reply with a number" not in plain_reply({"text": "You're welcome."}).with_numbered_options()
 
 
-def test_quick_replies_count_as_options_and_incomplete_buttons_are_left_out() -> None:
-    message = {"text": "Pick one", "quick_replies": [*BUTTONS[:1], {"title": "No payload"}, {"payload": "/x"}]}
+def test_incomplete_buttons_are_left_out() -> None:
+    message = {"text": "Pick one", "buttons": [*BUTTONS[:1], {"title": "No payload"}, {"payload": "/x"}]}
     assert plain_reply(message).buttons == BUTTONS[:1]
 
 
@@ -347,6 +347,6 @@ def test_a_malformed_telegram_token_turns_the_channel_off_instead_of_stopping_th
         "TELEGRAM_WEBHOOK_URL": "https://itb.example.org/webhooks/telegram/webhook",
         "TELEGRAM_API_URL": "https://api.telegram.org",
     }
-    channel = TelegramChannel._from_env(settings)
+    channel = TelegramChannel.from_settings(settings)
     assert isinstance(channel, NotConfiguredChannel)
     assert "TELEGRAM_ACCESS_TOKEN" in channel.error

@@ -272,7 +272,7 @@ export class ItbChat extends HTMLElement {
     } else {
       this.stopWaiting();
       this.status.append(el("p", {}, widgetContent.unreachable), this.callLinks(widgetContent.calls));
-      if (this.connection.queue.length) this.showQueued();
+      if (this.connection.hasQueued) this.showQueued();
     }
     this.scrollToEnd(); // the status box takes room from the conversation: keep its end in view
   }

@@ -69,6 +69,11 @@ export class Connection {
     });
   }
 
+  /** Whether messages are waiting for the connection to come back. */
+  get hasQueued() {
+    return this.queue.length > 0;
+  }
+
   /** Send a message now, or as soon as the session is confirmed. */
   send(text) {
     this.queue.push(text);
