@@ -20,23 +20,52 @@ NPM_INSTALLED := widget/node_modules/.package-lock.json
 WIDGET_INPUTS := widget/build.mjs $(wildcard widget/src/*) content/answers.yml content/contacts.yml \
 	actions/content.py scripts/export_widget_content.py
 
-.PHONY: help install train widget chromium run shell test clean
+.PHONY: help install lock train widget chromium run shell test bench-load purge-conversations clean
 
 help:
 	@echo "make run     set up, train if needed, and start the assistant"
 	@echo "make test    set up, train if needed, and run every check"
 	@echo "make install | train | widget | shell | clean"
+	@echo "make bench-load [N=50 M=20]         load benchmark: N conversations of M messages at once"
+	@echo "make purge-conversations [DAYS=30]  delete conversations idle for longer (retention)"
+	@echo "make lock                           re-resolve requirements.lock (commit it)"
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Every Python package `make install` installs, pip/setuptools/wheel included, pinned with hashes:
+# the same files on every machine, and a tampered one is refused. `make lock` regenerates it.
+LOCK := requirements.lock
+
+# A changed lock rebuilds the environment from scratch (--clear), so nothing outside the lock stays in it.
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	@python="$(PYTHON)"; [ -n "$$python" ] || python="$$(scripts/find-python.sh)" || exit 1; \
-	  echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	  echo "Creating $(VENV) with $$python"; "$$python" -m venv --clear $(VENV)
+	@# The pinned pip, setuptools and wheel first: the few sdists in the lock are then built with them,
+	@# in the environment itself, instead of with whatever setuptools build isolation would download.
+	$(BIN)/pip install --quiet --require-hashes --no-deps \
+	  -r <(awk '/^[^ #]/ { keep = /^(pip|setuptools|wheel)==/ } keep' $(LOCK))
+	$(BIN)/pip install --quiet --require-hashes --no-deps --no-build-isolation -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@# Also off for `rasa ...` typed by hand, not only under make.
 	$(BIN)/rasa telemetry disable
 	@touch $@
+
+# Re-resolves pyproject.toml's dependencies and its dev extra for CPython 3.10 on Linux x86_64 with uv,
+# installed in a throwaway venv. Pins already in the lock are kept unless pyproject.toml needs others;
+# `make lock LOCK_ARGS=--upgrade` (or `--upgrade-package NAME`) takes newer releases. Commit the result.
+# The lock is only rewritten when it changes, so an unchanged one doesn't trigger a reinstall.
+# pip, setuptools and wheel are named on stdin: `make install` installs them from the lock too.
+UV_VERSION := 0.13.8
+lock:
+	@python="$(PYTHON)"; [ -n "$$python" ] || python="$$(scripts/find-python.sh)" || exit 1; \
+	  tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	  "$$python" -m venv "$$tmp/venv" && "$$tmp/venv/bin/pip" install --quiet uv==$(UV_VERSION) && \
+	  { [ ! -f $(LOCK) ] || cp $(LOCK) "$$tmp/lock"; } && \
+	  printf 'pip\nsetuptools\nwheel\n' | "$$tmp/venv/bin/uv" pip compile --no-config --quiet pyproject.toml - --extra dev \
+	    --python-version 3.10 --python-platform x86_64-unknown-linux-gnu --generate-hashes \
+	    --custom-compile-command "make lock" $(LOCK_ARGS) --output-file "$$tmp/lock" && \
+	  if cmp -s "$$tmp/lock" $(LOCK); then echo "$(LOCK) is up to date"; \
+	  else cp "$$tmp/lock" $(LOCK) && echo "$(LOCK) updated: run make install, and commit it with pyproject.toml"; fi
 
 train: $(MODEL)
 
@@ -61,6 +90,8 @@ $(WIDGET): $(NPM_INSTALLED) $(WIDGET_INPUTS) | install
 chromium:
 	@scripts/install-chromium.sh
 
+# Settings given on make's command line reach the scripts too (make exports them), e.g.
+# make run RASA_PORT=5015, ACTIONS_PORT, DEMO_PORT, SHELL_PORT, RASA_API_TOKEN: see scripts/run.sh.
 run: install $(MODEL) $(WIDGET)
 	@scripts/run.sh
 
@@ -72,5 +103,19 @@ test: install $(MODEL) $(WIDGET) chromium
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/pytest
 
+# Load benchmark (a report, not a test): N conversations at once, M messages each, over REST against
+# its own action and Rasa servers. Writes results/bench/load.md and load.json. make bench-load N=10 M=5
+N ?= 50
+M ?= 20
+bench-load: install $(MODEL)
+	$(BIN)/python -m bench.load --conversations $(N) --messages $(M)
+
+# Deletes conversations idle for more than DAYS days (default: CONVERSATION_RETENTION_DAYS, or 30) from
+# the tracker store endpoints.yml and TRACKER_STORE_URL name. Run daily from cron: see the README. No
+# `install` prerequisite: a nightly job must not reinstall packages.
+purge-conversations:
+	@[ -x $(BIN)/python ] || { echo "No $(VENV): run make install first." >&2; exit 1; }
+	@$(BIN)/python -m scripts.purge_conversations $(if $(DAYS),--days '$(DAYS)')
+
 clean:
-	rm -rf $(VENV) models results .pytest_cache .ruff_cache *.egg-info widget/node_modules widget/dist widget/build
+	rm -rf $(VENV) models results .pytest_cache .ruff_cache .hypothesis *.egg-info widget/node_modules widget/dist widget/build

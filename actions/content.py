@@ -28,7 +28,9 @@ KINDS = (
     "out_of_scope",
     "smalltalk",
     "fallback",
-    "notice",  # the web widget's standing notice
+    "other_language",  # a message not in English
+    "unavailable",  # sent by the channels when no reply came (connectors/guard.py)
+    "notice",  # the web widget's standing notice, and "your message was shortened"
     "unreachable",  # the web widget's message when the servers can't be reached
 )
 

@@ -15,6 +15,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.env import ChannelEnv, ConfiguredFromEnv
+from connectors.guard import guarded
 from connectors.plain_text import OnNewMessage, PlainReply, PlainTextOutput, replying_with
 from connectors.replies import as_quick_replies
 
@@ -121,6 +122,7 @@ class FacebookChannel(ConfiguredFromEnv, FacebookInput):
         return FacebookPlainOutput(self.messenger_client())
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        on_new_message = guarded(on_new_message)
         blueprint = Blueprint("facebook_webhook", __name__)
 
         async def health(_: Request) -> HTTPResponse:

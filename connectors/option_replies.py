@@ -5,10 +5,7 @@ suggested action posts its title. Either way the parent means "that option",
 which NLU cannot know. Before Rasa sees the message, it is replaced by the
 chosen option's payload (e.g. "/pump_refill"). The options are read from the
 conversation's tracker, not kept in this process, so they last exactly as long
-as the tracker does. endpoints.yml uses Rasa's in-memory tracker store today, so
-a restart forgets them (a "2" is then read as ordinary text) and several Sanic
-workers do not share them; with a persistent tracker store (a later issue adds
-one) they survive a restart and are shared. Anything that does not pick an
+as the tracker does, across restarts and shared by every server process. Anything that does not pick an
 offered option is passed on unchanged for NLU.
 """
 
@@ -89,5 +86,10 @@ class OptionReplies:
         agent = getattr(self._app.ctx, "agent", None) if self._app else None
         if agent is None or not (message.text or "").strip(SURROUNDINGS):
             return None
-        tracker = await agent.tracker_store.retrieve(message.sender_id)
+        try:
+            tracker = await agent.tracker_store.retrieve(message.sender_id)
+        except Exception as error:  # the database is down: read the reply as words rather than fail
+            # The type only: the database's message names the conversation (a phone number on SMS).
+            logger.error("Could not read the conversation to pick an option: %s", type(error).__name__)
+            return None
         return chosen_payload(message.text, last_offered(tracker.events)) if tracker else None

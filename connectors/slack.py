@@ -15,6 +15,7 @@ from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from connectors.env import ChannelEnv, ConfiguredFromEnv
+from connectors.guard import guarded
 from connectors.plain_text import OnNewMessage, Option, PlainReply, PlainTextOutput
 from connectors.unreadable import UNREADABLE
 
@@ -91,6 +92,7 @@ class SlackChannel(ConfiguredFromEnv, SlackInput):
         return SlackPlainOutput(self.slack_token, self.api_url, channel or self.slack_channel, thread_id)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        on_new_message = guarded(on_new_message)
         blueprint = super().blueprint(on_new_message)
 
         @blueprint.middleware("request")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, FrozenSet
 
 from engineio import AsyncServer as EngineIOServer
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
+from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from connectors.guard import guarded
+from connectors.origins import allowed_origins, origin_allowed, refused_origin
 from connectors.replies import OneMessageSocketIOOutput
 
 
@@ -26,27 +29,38 @@ class MetadataSocketIOInput(SocketIOInput):
         return OneMessageSocketIOOutput(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = guarded(on_new_message)
+
         async def with_one_message_per_reply(message: UserMessage) -> None:
             message.output_channel = OneMessageSocketIOOutput(self.sio, self.bot_message_evt)
             await on_new_message(message)
 
         socketio_blueprint = super().blueprint(with_one_message_per_reply)
-        answer_closed_websockets(self.sio.eio)
+        screen_engine_requests(self.sio.eio, allowed_origins())
         return socketio_blueprint
 
 
-def answer_closed_websockets(engine: EngineIOServer) -> None:
-    """Give Sanic a response when a WebSocket conversation ends.
+def screen_engine_requests(engine: EngineIOServer, origins: FrozenSet[str]) -> None:
+    """Refuse pages from other origins, and give Sanic a response when a WebSocket conversation ends.
+
+    Rasa turns engine.io's own origin check off (`cors_allowed_origins=[]`),
+    and a WebSocket is not subject to CORS, so any web page could chat through
+    this server; turning engine.io's check back on would also add its own CORS
+    headers on top of the ones Rasa's `--cors` adds. So the check is done here.
 
     engine.io's request handler returns None once a WebSocket closes (a parent
     closes the tab), and Sanic then logs a ServerError traceback for every
-    closed chat. The route is attached when the blueprint is registered, after
-    this runs, so it picks up the wrapped handler.
+    closed chat.
+
+    The route is attached when the blueprint is registered, after this runs,
+    so it picks up the wrapped handler.
     """
     handle_request = engine.handle_request
 
-    async def handle_request_with_response(*args: Any, **kwargs: Any) -> Any:
-        response = await handle_request(*args, **kwargs)
+    async def handle_request_with_response(request: Request, *args: Any, **kwargs: Any) -> Any:
+        if not origin_allowed(request.headers.get("origin"), origins):
+            return refused_origin()
+        response = await handle_request(request, *args, **kwargs)
         return HTTPResponse(status=204) if response is None else response
 
     engine.handle_request = handle_request_with_response

@@ -30,6 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.env import ChannelEnv, ConfiguredFromEnv
+from connectors.guard import guarded
 from connectors.option_replies import OptionReplies
 from connectors.plain_text import OnNewMessage, PlainReply, PlainTextOutput, replying_with
 
@@ -165,7 +166,7 @@ class TeamsChannel(ConfiguredFromEnv, BotFrameworkInput):
         )
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        plain = replying_with(on_new_message, lambda original: TeamsOutput(original, self.login_url))
+        plain = replying_with(guarded(on_new_message), lambda original: TeamsOutput(original, self.login_url))
         blueprint = self.option_replies.attach(super().blueprint(self.option_replies.wrap(plain)))
 
         @blueprint.middleware("request")

@@ -23,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.env import ChannelEnv, ConfiguredFromEnv, NotConfiguredChannel
+from connectors.guard import guarded
 from connectors.plain_text import OnNewMessage, PlainReply, PlainTextOutput
 from connectors.unreadable import UNREADABLE
 
@@ -145,6 +146,7 @@ class TelegramChannel(ConfiguredFromEnv, TelegramInput):
         return self._output
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        on_new_message = guarded(on_new_message)
         blueprint = super().blueprint(on_new_message)
         secret = self.get_output_channel().secret_token.encode("utf-8")
 

@@ -20,6 +20,7 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from connectors.env import ChannelEnv, ConfiguredFromEnv
+from connectors.guard import guarded
 from connectors.option_replies import OptionReplies
 from connectors.plain_text import OnNewMessage, PlainReply, PlainTextOutput
 from connectors.unreadable import unreadable_message
@@ -121,6 +122,7 @@ class TwilioChannel(ConfiguredFromEnv, TwilioInput):
         self.option_replies = OptionReplies()
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        on_new_message = guarded(on_new_message)
         blueprint = self.option_replies.attach(super().blueprint(self.option_replies.wrap(on_new_message)))
         validator = RequestValidator(self.auth_token)
 

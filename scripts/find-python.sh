@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints the path of a Python 3.10 interpreter, the version Rasa 3.6 needs.
-# Looks on PATH, then in pyenv's versions, then in the usual system places.
+# Looks on PATH, then in pyenv's versions, then in the usual system places
+# (FIND_PYTHON_SYSTEM_CANDIDATES, space-separated, replaces those, e.g. for a test).
 set -euo pipefail
 
 is_310() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; }
@@ -12,7 +13,8 @@ if command -v pyenv >/dev/null 2>&1; then pyenv_root="$(pyenv root)"; fi
 for dir in "$pyenv_root"/versions/3.10*; do
   [ -x "$dir/bin/python" ] && candidates+=("$dir/bin/python")
 done
-candidates+=(/usr/bin/python3.10 /usr/local/bin/python3.10)
+read -r -a system_candidates <<<"${FIND_PYTHON_SYSTEM_CANDIDATES-/usr/bin/python3.10 /usr/local/bin/python3.10}"
+candidates+=(${system_candidates[@]+"${system_candidates[@]}"})
 command -v python3 >/dev/null 2>&1 && candidates+=("$(command -v python3)")
 
 for python in "${candidates[@]}"; do

@@ -12,10 +12,14 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import requests
+import yaml
+
+from connectors.guard import REPLY_DEADLINE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "itb-assistant.tar.gz"
 START_TIMEOUT = 240  # seconds; loading TensorFlow and the model on 2 cores
+TRACKER_STORE_URL = "TRACKER_STORE_URL"  # conversations/store.py reads it
 
 
 def free_port() -> int:
@@ -81,6 +85,7 @@ class Stack:
 
     rasa_port: int
     actions_port: int
+    conversations_db: Path | None = None  # the SQLite file the Rasa server keeps conversations in
     servers: Dict[str, Server] = field(default_factory=dict)
 
     @property
@@ -102,10 +107,32 @@ class Stack:
             server.stop()
 
 
-def start_stack(workdir: Path, model: Path | None = None, extra_env: Dict[str, str] | None = None) -> Stack:
-    stack = Stack(rasa_port=free_port(), actions_port=free_port())
+def stack_endpoints(stack: Stack) -> Dict[str, Any]:
+    """endpoints.yml for a stack: its action server, and the project's tracker store on the stack's own file.
+
+    The SQLite file is in the stack's workdir, not var/ in the repo, so stacks share
+    no conversations and leave none behind. The Rasa server's TRACKER_STORE_URL is
+    cleared unless `extra_env` gives one, so no test writes to a database named in
+    the developer's shell.
+    """
+    with open(ROOT / "endpoints.yml", encoding="utf-8") as handle:
+        tracker_store = yaml.safe_load(handle)["tracker_store"]
+    return {
+        "action_endpoint": {"url": f"http://127.0.0.1:{stack.actions_port}/webhook"},
+        "tracker_store": {**tracker_store, "db": str(stack.conversations_db)},
+    }
+
+
+def start_stack(
+    workdir: Path,
+    model: Path | None = None,
+    extra_env: Dict[str, str] | None = None,
+    rasa_args: List[str] | None = None,
+) -> Stack:
+    """Both servers on free ports; `extra_env` and `rasa_args` go to the Rasa server."""
+    stack = Stack(rasa_port=free_port(), actions_port=free_port(), conversations_db=workdir / "conversations.db")
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{stack.actions_port}/webhook"\n')
+    endpoints.write_text(yaml.safe_dump(stack_endpoints(stack)))
     try:
         stack.servers["actions"] = start(
             "actions", ["rasa_sdk", "--actions", "actions", "--port", str(stack.actions_port)], workdir
@@ -123,9 +150,12 @@ def start_stack(workdir: Path, model: Path | None = None, extra_env: Dict[str, s
                 "credentials.yml",
                 "--endpoints",
                 str(endpoints),
+                *(rasa_args or []),
             ],
             workdir,
-            extra_env,
+            # A generous reply deadline: on a busy test machine a slow turn must fail its test, not
+            # quietly become the apology. The fault tests set their own.
+            {TRACKER_STORE_URL: "", REPLY_DEADLINE_ENV: "60", **(extra_env or {})},
         )
         wait_until_up(stack.servers["actions"], f"http://127.0.0.1:{stack.actions_port}/health")
         wait_until_up(stack.servers["rasa"], f"{stack.url}/webhooks/rest/")
@@ -135,9 +165,9 @@ def start_stack(workdir: Path, model: Path | None = None, extra_env: Dict[str, s
     return stack
 
 
-def start_demo(rasa_url: str, log_dir: Path) -> Tuple[Server, str]:
+def start_demo(rasa_url: str, log_dir: Path, port: int | None = None) -> Tuple[Server, str]:
     """The demo hospital page (scripts/serve_demo.py) with its widget pointed at `rasa_url`."""
-    port = free_port()
+    port = port or free_port()
     server = start("demo", ["scripts.serve_demo", "--port", str(port), "--rasa-url", rasa_url], log_dir)
     url = f"http://localhost:{port}/"
     wait_until_up(server, url)

@@ -410,10 +410,10 @@ def test_sms_number_after_a_reply_without_a_list_is_not_taken_from_an_older_list
         post_to_twilio(channels, twilio_sms(mobile, text))
     _, welcome, sent = platforms.wait_for(sent_by_twilio_to(mobile), count=3)
     assert "Reply with a number" not in welcome.fields["Body"]
-    # "2" reaches NLU as text, which the model reads as out of scope (not as the refill answer's option 2).
-    out_of_scope = content.replies["out_of_scope"]
-    titles = [content.button_title(topic) for topic in out_of_scope.buttons]
-    assert sent.fields["Body"] == sms_text(out_of_scope.text) + "\n\n" + numbered(titles)
+    # "2" reaches NLU as text without words: the fallback reply, not the refill answer's option 2.
+    fallback = content.replies["fallback"]
+    titles = [content.button_title(topic) for topic in fallback.buttons]
+    assert sent.fields["Body"] == sms_text(fallback.text) + "\n\n" + numbered(titles)
 
 
 def test_sms_urgent_message_gets_the_on_call_number_first_as_plain_text(
@@ -782,3 +782,37 @@ def test_each_channel_says_once_in_the_log_that_it_is_on(channels: Stack) -> Non
     log = channels.servers["rasa"].log.read_text(errors="replace")
     for title in ("Telegram", "Twilio", "Facebook Messenger", "Slack", "Microsoft Bot Framework (Teams)"):
         assert log.count(f"The {title} channel is on.") == 1, title
+
+
+def test_with_the_action_server_down_every_channel_sends_the_apology_with_the_numbers(
+    channels: Stack, platforms: PlatformStub, botframework_key: rsa.RSAPrivateKey, content: Content
+) -> None:
+    """Last in this module: it stops the action server. Rasa alone would send nothing at all."""
+    channels.stop_action_server()
+    apology = content.replies["unavailable"].text
+
+    chat_id = new_chat_id()
+    post_to_telegram(channels, platforms, telegram_message(chat_id, REFILL_QUESTION))
+    [telegram] = platforms.wait_for(sent_to_telegram_chat(chat_id))
+    assert telegram.fields["text"] == apology
+
+    mobile = new_mobile()
+    post_to_twilio(channels, twilio_sms(mobile, REFILL_QUESTION))
+    [sms] = platforms.wait_for(sent_by_twilio_to(mobile))
+    assert sms.fields["Body"] == sms_text(apology)
+
+    psid = new_id()
+    post_to_messenger(channels, psid, {"mid": f"m_{psid}", "text": REFILL_QUESTION})
+    [messenger] = platforms.wait_for(messenger_message_to(psid))
+    assert messenger.fields["message"]["text"] == apology
+
+    user, channel = f"U{new_id()}", f"D{new_id()}"
+    post_to_slack(channels, user, channel, REFILL_QUESTION)
+    [slack] = platforms.wait_for(slack_message_in(channel))
+    assert slack.fields["text"] == apology
+
+    user, conversation = f"29:{new_id()}", f"a:{new_id()}"
+    post_to_teams(channels, botframework_key, botframework_activity(platforms.url, user, conversation, REFILL_QUESTION))
+    [teams] = platforms.wait_for(teams_activity_in(conversation))
+    assert teams.fields["text"] == apology
+    assert on_call(content) in apology and "000" in apology

@@ -15,6 +15,7 @@ CONTENT_DIR = ROOT / "content"
 # Intents answered by something other than a fact-sheet answer.
 URGENT_INTENTS = {"urgent", "emergency"}
 REPLY_INTENTS = {
+    "other_language",
     "not_covered",
     "dosing_advice",
     "out_of_scope",

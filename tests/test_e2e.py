@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any, Dict, List
 
 import pytest
-import socketio
 
 from actions.content import KINDS
 from tests.servers import Stack
+from tests.socketio_client import socketio_replies
 
 ON_CALL = "(03) 9345 5522"
 
@@ -91,27 +90,9 @@ def test_every_reply_is_one_message_with_text_and_a_kind(stack: Stack) -> None:
             assert reply["custom"]["kind"] in KINDS
 
 
-async def socketio_conversation(url: str, session_id: str, text: str) -> List[Dict[str, Any]]:
-    client = socketio.AsyncClient()
-    replies: asyncio.Queue = asyncio.Queue()
-    confirmed: asyncio.Queue = asyncio.Queue()
-    client.on("bot_uttered", replies.put)
-    client.on("session_confirm", confirmed.put)
-    await client.connect(url, socketio_path="/socket.io", transports=["websocket"])
-    try:
-        await client.emit("session_request", {"session_id": session_id})
-        assert await asyncio.wait_for(confirmed.get(), 30) == session_id
-        await client.emit("user_uttered", {"message": text, "session_id": session_id})
-        received = [await asyncio.wait_for(replies.get(), 60)]
-        # The urgent reply is followed by action_urgent_followup's answer.
-        received.append(await asyncio.wait_for(replies.get(), 60))
-        return received
-    finally:
-        await client.disconnect()
-
-
 def test_socketio_sends_each_reply_as_one_event_with_its_metadata(stack: Stack) -> None:
-    replies = asyncio.run(socketio_conversation(stack.url, uuid.uuid4().hex, "we ran out of baclofen"))
+    # The urgent reply is followed by action_urgent_followup's answer.
+    replies = asyncio.run(socketio_replies(stack.url, "we ran out of baclofen", count=2))
     assert replies[0]["custom"]["kind"] == "urgent"
     assert ON_CALL in replies[0]["text"]
     assert replies[1]["custom"]["answer_id"] == "withdrawal"

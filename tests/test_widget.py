@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect, sync_playwright
 
 from actions.content import Content
-from tests.servers import ROOT, Stack, free_port, start_demo
+from tests.servers import ROOT, Stack, free_port, start_demo, start_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -33,8 +33,34 @@ expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="module")
-def demo_url(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server, url = start_demo(stack.url, tmp_path_factory.mktemp("demo"))
+def demo_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def partner_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def stack(
+    model_path: Path, tmp_path_factory: pytest.TempPathFactory, demo_port: int, partner_port: int
+) -> Iterator[Stack]:
+    """The servers as `make run` starts them: the pages' origins allowed (ALLOWED_ORIGINS) and in --cors."""
+    origins = [f"http://localhost:{demo_port}", f"http://127.0.0.1:{partner_port}"]
+    running = start_stack(
+        tmp_path_factory.mktemp("stack"),
+        model_path,
+        extra_env={"ALLOWED_ORIGINS": " ".join(origins)},
+        rasa_args=["--cors", *origins],
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def demo_url(stack: Stack, demo_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server, url = start_demo(stack.url, tmp_path_factory.mktemp("demo"), demo_port)
     yield url
     server.stop()
 
@@ -261,7 +287,7 @@ def test_a_reply_that_never_comes_is_owned_up_to_with_the_numbers(page: Page, de
 
 
 @contextmanager
-def partner_page(snippet: str) -> Iterator[str]:
+def partner_page(snippet: str, port: int) -> Iterator[str]:
     """A page on another origin than the widget's server and Rasa, with the embed snippet pasted in.
 
     Served for real: Chromium treats a page Playwright fakes with `route` as public, and blocks its
@@ -279,7 +305,7 @@ def partner_page(snippet: str) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), PartnerPage)
+    server = ThreadingHTTPServer(("127.0.0.1", port), PartnerPage)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -295,13 +321,13 @@ def partner_page(snippet: str) -> Iterator[str]:
     ids=["readable-colour", "unreadable-colour-replaced"],
 )
 def test_the_embed_snippet_options_on_a_partner_page(
-    page: Page, demo_url: str, stack: Stack, color: str, header_background: str
+    page: Page, demo_url: str, stack: Stack, partner_port: int, color: str, header_background: str
 ) -> None:
     snippet = (
         f'<script src="{demo_url}itb-chat.js" data-server="{stack.url}" data-title="Ask about ITB"'
         f' data-color="{color}" data-open="true" defer></script>'
     )
-    with partner_page(snippet) as url:
+    with partner_page(snippet, partner_port) as url:
         page.goto(url)
         chat = page.get_by_role("dialog", name="Ask about ITB")
         expect(chat).to_be_visible()  # open on load, no click

@@ -1,0 +1,1 @@
+"""Where conversations are kept (a SQL tracker store) and how long (the retention purge)."""

@@ -1,0 +1,357 @@
+"""Where conversations are kept: a SQL tracker store that survives a restart, and the retention purge.
+
+End to end, a Rasa server is stopped and started again on the same SQLite file
+and the conversations carry on (the REST tracker still has its turns, an SMS
+"2" still picks from the list sent before the restart), and a server pointed at
+a throwaway PostgreSQL database by TRACKER_STORE_URL keeps its conversations
+there. `make purge-conversations` is run for real, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+import requests
+import sqlalchemy as sa
+from rasa.core.tracker_store import TrackerStore
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import read_endpoint_config
+from sqlalchemy.engine import URL, make_url
+
+from actions.content import Content
+from connectors.twilio import sms_text
+from conversations.retention import DAYS_VARIABLE, SECONDS_PER_DAY
+from conversations.store import (
+    URL_VARIABLE,
+    ConversationStore,
+    TrackerStoreConfigError,
+    configured_url,
+    sql_tracker_store_kwargs,
+    store_url,
+)
+from tests.channel_stubs import PlatformStub
+from tests.servers import ROOT, Stack, server_env, start_stack
+from tests.test_channels_e2e import (
+    REFILL_QUESTION,
+    channel_env,
+    full_answer,
+    new_mobile,
+    numbered,
+    post_to_twilio,
+    related_titles,
+    sent_by_twilio_to,
+    twilio_sms,
+)
+
+# The server the throwaway databases are created on; trust authentication, so any password is accepted.
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+AUTH_TOKEN = secrets.token_hex(16)
+BAD_DAYS = ["abc", "0", "-5", "1.5", "30 days"]
+REFUSAL = "must be a whole number of days, 1 or more"
+
+
+def new_sender(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def user_texts(events: List[Dict[str, Any]]) -> List[str]:
+    return [event["text"] for event in events if event["event"] == "user"]
+
+
+def event_count(url: URL | str, sender_id: str) -> int:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = sa.text("SELECT COUNT(*) FROM events WHERE sender_id = :sender")
+            return connection.execute(query, {"sender": sender_id}).scalar_one()
+    finally:
+        engine.dispose()
+
+
+# --- Configuration (no server) ------------------------------------------------------------------------
+
+
+def test_without_tracker_store_url_conversations_are_kept_in_the_sqlite_file_endpoints_yml_names(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """What `rasa run` in a fresh checkout does: Rasa's own loading of endpoints.yml, no env, no database server."""
+    monkeypatch.delenv(URL_VARIABLE, raising=False)
+    monkeypatch.chdir(tmp_path)  # the file is relative to where `rasa run` starts
+    store = TrackerStore.create(read_endpoint_config(str(ROOT / "endpoints.yml"), "tracker_store"))
+    assert isinstance(store, ConversationStore)  # not Rasa's silent fallback to memory
+    assert store.engine.url.database == str(tmp_path / "var" / "conversations.db")
+    tracker = DialogueStateTracker.from_events("parent-1", [UserUttered("hello", timestamp=time.time())])
+    asyncio.run(store.save(tracker))
+    assert (tmp_path / "var" / "conversations.db").is_file()
+    assert event_count(store.engine.url, "parent-1") == 1
+
+
+def test_the_default_database_is_in_var_which_git_ignores() -> None:
+    assert configured_url(ROOT / "endpoints.yml", environ={}).database == str(Path("var/conversations.db").resolve())
+    ignored = subprocess.run(["git", "check-ignore", "-q", "var/conversations.db"], cwd=ROOT)
+    assert ignored.returncode == 0, "var/ must be in .gitignore: conversations are personal data"
+
+
+def test_tracker_store_url_is_split_into_sql_tracker_store_parameters() -> None:
+    url = store_url(environ={URL_VARIABLE: "postgresql://itb:s3cret@db.example.org:6543/itb?sslmode=require"})
+    assert sql_tracker_store_kwargs(url) == {
+        "dialect": "postgresql",
+        "host": "db.example.org",
+        "port": 6543,
+        "db": "itb",
+        "username": "itb",
+        "password": "s3cret",
+        "query": {"sslmode": "require"},
+    }
+    assert store_url(environ={URL_VARIABLE: "postgres://itb@db/itb"}).drivername == "postgresql"
+    assert store_url("x/y.db", environ={URL_VARIABLE: "  "}).database == str(Path("x/y.db").resolve())
+
+
+def test_a_malformed_tracker_store_url_is_refused_without_repeating_its_password() -> None:
+    with pytest.raises(TrackerStoreConfigError) as refused:
+        store_url(environ={URL_VARIABLE: "postgresql//itb:s3cret@db.example.org/itb"})
+    assert URL_VARIABLE in str(refused.value) and "s3cret" not in str(refused.value)
+
+
+def test_a_url_in_endpoints_yml_is_refused_so_no_password_is_committed(tmp_path: Path) -> None:
+    with pytest.raises(TrackerStoreConfigError, match=URL_VARIABLE):
+        ConversationStore(host="postgresql://itb:s3cret@db/itb", db=str(tmp_path / "c.db"))
+
+
+# --- A restart on the same SQLite file ----------------------------------------------------------------
+
+
+@dataclass
+class Restarted:
+    stack: Stack
+    rest_sender: str
+    mobile: str
+    replies_before: List[Dict[str, Any]]
+    events_in_file_before: Dict[str, int]
+
+
+def tracker_events(stack: Stack, sender_id: str) -> List[Dict[str, Any]]:
+    response = requests.get(f"{stack.url}/conversations/{sender_id}/tracker", params={"token": AUTH_TOKEN}, timeout=60)
+    response.raise_for_status()
+    return response.json()["events"]
+
+
+@pytest.fixture(scope="module")
+def platforms() -> Iterator[PlatformStub]:
+    with PlatformStub() as stub:
+        yield stub
+
+
+@pytest.fixture(scope="module")
+def restarted(
+    model_path: Path, tmp_path_factory: pytest.TempPathFactory, platforms: PlatformStub
+) -> Iterator[Restarted]:
+    """A REST and an SMS conversation on one server, which is then stopped and started again on its file."""
+    workdir = tmp_path_factory.mktemp("restart")
+    env = channel_env(platforms.url)
+    api = ["--enable-api", "--auth-token", AUTH_TOKEN]
+    rest_sender, mobile = new_sender("parent"), new_mobile()
+
+    first = start_stack(workdir, model_path, extra_env=env, rasa_args=api)
+    try:
+        replies_before = first.send(REFILL_QUESTION, rest_sender)
+        post_to_twilio(first, twilio_sms(mobile, REFILL_QUESTION))
+        platforms.wait_for(sent_by_twilio_to(mobile))
+    finally:
+        first.stop()
+    assert first.conversations_db and first.conversations_db.is_file()
+    sqlite_url = URL.create("sqlite", database=str(first.conversations_db))
+    in_file = {sender: event_count(sqlite_url, sender) for sender in (rest_sender, mobile)}
+
+    second = start_stack(workdir, model_path, extra_env=env, rasa_args=api)
+    assert second.conversations_db == first.conversations_db
+    yield Restarted(second, rest_sender, mobile, replies_before, in_file)
+    second.stop()
+
+
+def test_both_conversations_were_written_to_the_stacks_own_sqlite_file(restarted: Restarted) -> None:
+    assert restarted.events_in_file_before[restarted.rest_sender] >= 3  # at least: user, action, bot
+    assert restarted.events_in_file_before[restarted.mobile] >= 3
+
+
+def test_after_a_restart_the_tracker_still_has_the_turns_from_before(restarted: Restarted) -> None:
+    [reply] = restarted.replies_before
+    assert reply["custom"]["answer_id"] == "pump_refill"
+    events = tracker_events(restarted.stack, restarted.rest_sender)
+    assert user_texts(events)[:1] == [REFILL_QUESTION]
+    assert [e["text"] for e in events if e["event"] == "bot"][:1] == [reply["text"]]
+
+
+def test_after_a_restart_a_new_message_is_added_after_the_turns_from_before(restarted: Restarted) -> None:
+    [reply] = restarted.stack.send("/pump_how_it_works", restarted.rest_sender)
+    assert reply["custom"]["answer_id"] == "pump_how_it_works"
+    texts = user_texts(tracker_events(restarted.stack, restarted.rest_sender))
+    assert texts[:1] == [REFILL_QUESTION] and texts[-1] == "/pump_how_it_works"
+
+
+def test_after_a_restart_an_sms_number_still_picks_from_the_list_sent_before_it(
+    restarted: Restarted, platforms: PlatformStub, content: Content
+) -> None:
+    post_to_twilio(restarted.stack, twilio_sms(restarted.mobile, "2"))
+    _, sent = platforms.wait_for(sent_by_twilio_to(restarted.mobile), count=2)
+    refill = content.answers["pump_refill"]
+    chosen = content.answers[refill.related[1]]
+    # Without the list from before the restart, "2" would go to NLU as text (and get the fallback reply).
+    assert sent.fields["Body"] == sms_text(full_answer(chosen)) + "\n\n" + numbered(related_titles(content, chosen))
+
+
+# --- PostgreSQL, from TRACKER_STORE_URL ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[URL]:
+    """A throwaway database on the local PostgreSQL, dropped afterwards; its URL has a password that must not leak."""
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"itb_conversations_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        # The project's machines and CI run PostgreSQL for exactly this test: its absence is a failure.
+        pytest.fail(f"no PostgreSQL at {make_url(POSTGRES_ADMIN_URL)!r} (set TEST_POSTGRES_URL): {error.orig}")
+    password = f"pw-{secrets.token_hex(8)}"
+    yield make_url(POSTGRES_ADMIN_URL).set(database=name, password=password)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_tracker_store_url_keeps_the_conversation_in_postgresql_and_the_password_out_of_the_log(
+    model_path: Path, tmp_path: Path, postgres_url: URL
+) -> None:
+    env = {URL_VARIABLE: postgres_url.render_as_string(hide_password=False)}
+    stack = start_stack(tmp_path, model_path, extra_env=env, rasa_args=["--debug"])
+    sender = new_sender("parent")
+    try:
+        [reply] = stack.send(REFILL_QUESTION, sender)
+    finally:
+        stack.stop()
+    assert reply["custom"]["answer_id"] == "pump_refill"
+    assert event_count(postgres_url, sender) >= 3
+    assert not (stack.conversations_db and stack.conversations_db.exists())  # not in SQLite as well
+    log = stack.servers["rasa"].log.read_text(errors="replace")
+    assert f"Conversations are kept in {postgres_url.render_as_string(hide_password=True)}" in log
+    assert postgres_url.password not in log
+
+
+# --- make purge-conversations -------------------------------------------------------------------------
+
+OLD = "+61400000001"  # last message 40 days ago
+RECENT = "+61400000002"  # last message this morning
+LONG_BUT_ACTIVE = "+61400000003"  # first message 100 days ago, last 2 days ago
+SECRET_WORDS = "my daughter's wound is red"
+
+
+def turn(days_ago: float, text: str = SECRET_WORDS) -> List[Event]:
+    at = time.time() - days_ago * SECONDS_PER_DAY
+    return [
+        UserUttered(text, timestamp=at),
+        ActionExecuted("action_answer", timestamp=at + 1),
+        BotUttered("an answer", timestamp=at + 2),
+        ActionExecuted("action_listen", timestamp=at + 3),
+    ]
+
+
+def conversations() -> Dict[str, List[Event]]:
+    return {OLD: turn(40), RECENT: turn(0.25), LONG_BUT_ACTIVE: turn(100) + turn(2, "thanks")}
+
+
+def fill(url: URL, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The conversations above, saved by the store the Rasa server uses (so in Rasa's own schema)."""
+    monkeypatch.setenv(URL_VARIABLE, url.render_as_string(hide_password=False))
+    store = ConversationStore()
+    for sender, events in conversations().items():
+        asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
+    store.engine.dispose()
+
+
+def purge(url: URL, *make_args: str, **env: str) -> subprocess.CompletedProcess:
+    """`make purge-conversations` on `url`, with no DAYS or retention from the developer's shell."""
+    inherited = {name: value for name, value in server_env().items() if name not in ("DAYS", DAYS_VARIABLE)}
+    return subprocess.run(
+        ["make", "--no-print-directory", "purge-conversations", *make_args],
+        cwd=ROOT,
+        env={**inherited, URL_VARIABLE: url.render_as_string(hide_password=False), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def counts(url: URL) -> Dict[str, int]:
+    return {sender: event_count(url, sender) for sender in (OLD, RECENT, LONG_BUT_ACTIVE)}
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> URL:
+    url = URL.create("sqlite", database=str(tmp_path / "conversations.db"))
+    fill(url, monkeypatch)
+    return url
+
+
+def assert_only_the_old_conversation_was_deleted(url: URL, purged: subprocess.CompletedProcess) -> None:
+    assert purged.returncode == 0, purged.stderr
+    assert counts(url) == {OLD: 0, RECENT: 4, LONG_BUT_ACTIVE: 8}
+    assert "Deleted 1 conversation idle for more than 30 days" in purged.stdout
+    for private in (OLD, RECENT, LONG_BUT_ACTIVE, SECRET_WORDS):
+        assert private not in purged.stdout + purged.stderr
+
+
+def test_purge_deletes_conversations_idle_for_more_than_days_and_keeps_the_others(sqlite_url: URL) -> None:
+    assert_only_the_old_conversation_was_deleted(sqlite_url, purge(sqlite_url, "DAYS=30"))
+
+
+def test_purge_works_on_postgresql_too(postgres_url: URL, monkeypatch: pytest.MonkeyPatch) -> None:
+    fill(postgres_url, monkeypatch)
+    purged = purge(postgres_url, "DAYS=30")
+    assert_only_the_old_conversation_was_deleted(postgres_url, purged)
+    assert postgres_url.password not in purged.stdout + purged.stderr
+
+
+@pytest.mark.parametrize(
+    "env, deleted",
+    [
+        ({}, [OLD]),
+        ({DAYS_VARIABLE: ""}, [OLD]),
+        ({DAYS_VARIABLE: "45"}, []),
+        ({DAYS_VARIABLE: "1"}, [OLD, LONG_BUT_ACTIVE]),
+    ],
+)
+def test_without_days_purge_uses_conversation_retention_days_or_30(
+    sqlite_url: URL, env: Dict[str, str], deleted: List[str]
+) -> None:
+    purged = purge(sqlite_url, **env)
+    assert purged.returncode == 0, purged.stderr
+    assert [sender for sender, count in counts(sqlite_url).items() if count == 0] == deleted
+    assert f"Deleted {len(deleted)} conversation" in purged.stdout
+
+
+@pytest.mark.parametrize("days", BAD_DAYS)
+def test_purge_refuses_days_that_are_not_a_whole_number_of_at_least_one(sqlite_url: URL, days: str) -> None:
+    refused = purge(sqlite_url, f"DAYS={days}")
+    assert refused.returncode != 0
+    assert f"DAYS (--days) {REFUSAL}" in refused.stderr
+    assert counts(sqlite_url) == {OLD: 4, RECENT: 4, LONG_BUT_ACTIVE: 8}
+
+
+def test_purge_refuses_a_nonsense_conversation_retention_days(sqlite_url: URL) -> None:
+    refused = purge(sqlite_url, **{DAYS_VARIABLE: "thirty"})
+    assert refused.returncode != 0
+    assert f"{DAYS_VARIABLE} {REFUSAL}" in refused.stderr
+    assert counts(sqlite_url) == {OLD: 4, RECENT: 4, LONG_BUT_ACTIVE: 8}
