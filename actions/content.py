@@ -35,6 +35,10 @@ KINDS = (
 )
 
 
+# The kinds of reply that offer numbers to call (see Content.calls).
+CALLING_KINDS = ("urgent", "emergency", "unavailable", "unreachable")
+
+
 class ContentError(ValueError):
     """The content files are inconsistent; the message lists every problem found."""
 
@@ -99,11 +103,15 @@ class Content:
     contacts: Mapping[str, str]
 
     def calls(self, kind: str) -> List[Dict[str, str]]:
-        """The numbers to offer as tel: links with an urgent or emergency reply, in the order to call them.
+        """The numbers a reply of this kind offers as tel: links, in the order to call them (none for most).
 
-        domain.yml repeats these (its urgent responses must work without the
-        action server); tests/test_content.py checks the copy against this.
+        The replies that send a parent to the phone carry them: urgent and
+        emergency, and the apologies when the assistant can't answer (whose
+        texts name 000 too). domain.yml repeats the urgent ones (they must work
+        without the action server); tests/test_content.py checks the copy.
         """
+        if kind not in CALLING_KINDS:
+            return []
         hospital = {
             "number": self.contacts["hospital_phone"],
             "tel": self.contacts["hospital_phone_tel"],
@@ -114,7 +122,7 @@ class Content:
             "tel": self.contacts["emergency_number"],
             "label": "Emergency",
         }
-        return [emergency, hospital] if kind == "emergency" else [hospital]
+        return [hospital] if kind == "urgent" else [emergency, hospital]
 
     def button_title(self, topic_id: str) -> str:
         if topic_id in self.answers:

@@ -46,24 +46,25 @@ DEFAULT_REPLY_DEADLINE = 8.0
 
 def reply_deadline() -> float:
     value = os.environ.get(REPLY_DEADLINE_ENV, "").strip()
-    try:
-        return float(value) if value and float(value) > 0 else DEFAULT_REPLY_DEADLINE
-    except ValueError:
-        logger.warning("%s=%r is not a number of seconds; using %s.", REPLY_DEADLINE_ENV, value, DEFAULT_REPLY_DEADLINE)
+    if not value:
         return DEFAULT_REPLY_DEADLINE
-
-
-# Replies that carry numbers to call (tel: links in the widget), and which: the
-# apology names 000 as well as the hospital, as the emergency reply does.
-CALLS_FOR_KIND = {"urgent": "urgent", "emergency": "emergency", "unavailable": "emergency"}
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if seconds > 0:
+        return seconds
+    logger.warning("%s=%r is not a number of seconds; using %s.", REPLY_DEADLINE_ENV, value, DEFAULT_REPLY_DEADLINE)
+    return DEFAULT_REPLY_DEADLINE
 
 
 def channel_reply(content: Content, reply_id: str) -> Dict[str, Any]:
     """A vetted reply as Rasa hands bot messages to an output channel."""
     reply = content.replies[reply_id]
     custom: Dict[str, Any] = {"kind": reply.kind, "answer_id": reply.id}
-    if reply.kind in CALLS_FOR_KIND:
-        custom["call"] = content.calls(CALLS_FOR_KIND[reply.kind])
+    calls = content.calls(reply.kind)
+    if calls:
+        custom["call"] = calls
     return {"text": reply.text, "custom": custom}
 
 

@@ -33,6 +33,12 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 OTHER_LANGUAGE = "other_language"
 WORD = re.compile(r"[^\W\d_]+")
+# Accented letters in English ("café", "Zoë") are a small share of a message;
+# in Vietnamese they are a third or more, in Chinese or Arabic all of them.
+MAX_OTHER_LETTERS_SHARE = 0.2
+# Another language's common words: at least this many, and this share of the words.
+MIN_FOREIGN_WORDS = 2
+MIN_FOREIGN_WORDS_SHARE = 0.3
 # Common words of Latin-script languages families in Melbourne and Derbyshire
 # write in (Vietnamese, Italian, Spanish, Portuguese, French, German, Polish,
 # Tagalog). Words that are also English, or texting ("il", "um", "hat",
@@ -61,11 +67,10 @@ def reading(text: str) -> str | None:
     letters = [char for word in words for char in word]
     if not letters:
         return DEFAULT_NLU_FALLBACK_INTENT_NAME
-    # Accented letters in English ("café", "Zoë") are a small share; in Vietnamese they are a third or more.
-    if sum(not is_english_letter(char) for char in letters) / len(letters) > 0.2:
+    if sum(not is_english_letter(char) for char in letters) / len(letters) > MAX_OTHER_LETTERS_SHARE:
         return OTHER_LANGUAGE
     foreign = sum(word.lower() in FOREIGN_WORDS for word in words)
-    if foreign >= 2 and foreign / len(words) >= 0.3:
+    if foreign >= MIN_FOREIGN_WORDS and foreign / len(words) >= MIN_FOREIGN_WORDS_SHARE:
         return OTHER_LANGUAGE
     return None
 

@@ -20,7 +20,7 @@ def widget_content(content: Content) -> Dict[str, Any]:
     return {
         "notice": content.replies["notice"].text,
         "unreachable": content.replies["unreachable"].text,
-        "calls": content.calls("emergency"),
+        "calls": content.calls("unreachable"),
     }
 
 

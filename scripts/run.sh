@@ -97,6 +97,15 @@ started $! "The Rasa server"
 "$bin/python" scripts/serve_demo.py --port "$demo_port" --rasa-url "http://localhost:$rasa_port" &
 started $! "The demo page server"
 
+# Is the server at URL answering yet? Once its TIMEOUT (seconds since this
+# script started) has passed, stops everything, naming the SETTING to raise.
+answering() {  # NAME URL TIMEOUT SETTING
+  answers "$2" && return 0
+  [ $SECONDS -lt "$3" ] || fail "$1 did not answer on $2 within $3 s; see its messages above." \
+    "(On a slow machine: make run $4=$(($3 * 2)))"
+  return 1
+}
+
 # Wait until the action server's /health and Rasa's REST channel answer (the
 # model loads first), giving up if a server exits or takes too long.
 actions_up=false
@@ -105,21 +114,13 @@ while ! $actions_up || ! $rasa_up; do
   if exited; then
     fail "$server stopped during start-up; see its messages above."
   fi
-  if ! $actions_up; then
-    if answers "http://localhost:$actions_port/health"; then
-      actions_up=true
-    elif [ $SECONDS -ge "$actions_timeout" ]; then
-      fail "The action server did not answer on http://localhost:$actions_port/health within $actions_timeout s;" \
-        "see its messages above. (On a slow machine: make run ACTIONS_START_TIMEOUT=300)"
-    fi
+  if ! $actions_up && answering "The action server" "http://localhost:$actions_port/health" \
+    "$actions_timeout" ACTIONS_START_TIMEOUT; then
+    actions_up=true
   fi
-  if ! $rasa_up; then
-    if answers "http://localhost:$rasa_port/webhooks/rest/"; then
-      rasa_up=true
-    elif [ $SECONDS -ge "$rasa_timeout" ]; then
-      fail "The Rasa server did not answer on http://localhost:$rasa_port within $rasa_timeout s;" \
-        "see its messages above. (On a slow machine: make run RASA_START_TIMEOUT=600)"
-    fi
+  if ! $rasa_up && answering "The Rasa server" "http://localhost:$rasa_port/webhooks/rest/" \
+    "$rasa_timeout" RASA_START_TIMEOUT; then
+    rasa_up=true
   fi
   $actions_up && $rasa_up || sleep 1
 done

@@ -103,7 +103,7 @@ def test_a_question_gets_the_apology_with_the_numbers(
     replies, seconds = timed_send(stack, "how often does the pump get refilled?")
     assert [reply["text"] for reply in replies] == [content.replies["unavailable"].text]
     assert replies[0]["custom"]["kind"] == "unavailable"
-    assert replies[0]["custom"]["call"] == content.calls("emergency")
+    assert replies[0]["custom"]["call"] == content.calls("unavailable")
     # Not Rasa's five-minute wait for the action server: the deadline, plus the time to answer.
     assert seconds < DEADLINE + 10
     if fault is not None:
@@ -132,4 +132,4 @@ def test_the_rasa_log_says_what_failed_without_a_traceback(stack: Stack) -> None
 def test_the_web_chat_gets_the_apology_too(stack: Stack, content: Content) -> None:
     [reply] = asyncio.run(socketio_replies(stack.url, "what are the side effects?", count=1))
     assert reply["text"] == content.replies["unavailable"].text
-    assert reply["custom"]["call"] == content.calls("emergency")
+    assert reply["custom"]["call"] == content.calls("unavailable")

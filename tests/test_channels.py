@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import logging
 import re
+import sys
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
@@ -14,6 +15,7 @@ import aiohttp
 import pytest
 from fbmessenger.quick_replies import QuickReplies, QuickReply
 from rasa.core.channels.channel import InputChannel, register
+from rasa.core.run import create_http_input_channels
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
 from sanic import Sanic
 
@@ -350,3 +352,34 @@ def test_a_malformed_telegram_token_turns_the_channel_off_instead_of_stopping_th
     channel = TelegramChannel.from_settings(settings)
     assert isinstance(channel, NotConfiguredChannel)
     assert "TELEGRAM_ACCESS_TOKEN" in channel.error
+
+
+def test_every_channel_in_credentials_yml_puts_the_guard_next_to_rasa(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The apology, the length cap and the deadline hold only where a channel applies `guarded`.
+
+    Each channel is built from credentials.yml as `rasa run` builds it, and must
+    hand Rasa's own handler to `guarded`, so a channel added without it fails here.
+    """
+    fake = {
+        name: "https://itb.example.org/webhook" if name.endswith("_URL") else "fake"
+        for _, env, _ in CHANNELS
+        for name in env.required
+    }
+    for name, value in {**fake, "TELEGRAM_ACCESS_TOKEN": "123456789:AAFakeTokenForTheITBChannelTests00000"}.items():
+        monkeypatch.setenv(name, value)
+    guarded_handlers: List[Any] = []
+
+    def recording_guard(on_new_message: Any) -> Any:
+        guarded_handlers.append(on_new_message)
+        return on_new_message
+
+    channels = create_http_input_channels(None, str(Path(__file__).parents[1] / "credentials.yml"))
+    assert len(channels) == 7
+    for channel in channels:
+        monkeypatch.setattr(sys.modules[type(channel).__module__], "guarded", recording_guard)
+
+        async def rasa_handler(message: Any) -> None: ...
+
+        guarded_handlers.clear()
+        channel.blueprint(rasa_handler)
+        assert guarded_handlers == [rasa_handler], type(channel).__name__

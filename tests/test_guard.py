@@ -56,7 +56,7 @@ def test_no_reply_becomes_the_apology_with_the_numbers(handler: Handler, content
     assert apology["text"] == content.replies["unavailable"].text
     assert "(03) 9345 5522" in apology["text"] and "000" in apology["text"]
     assert apology["custom"]["kind"] == "unavailable"
-    assert apology["custom"]["call"] == content.calls("emergency")
+    assert apology["custom"]["call"] == content.calls("unavailable")
 
 
 def test_a_slow_turn_gets_the_apology_at_the_deadline_and_its_late_reply_is_dropped(
@@ -102,6 +102,7 @@ def test_a_long_message_is_shortened_before_rasa_sees_it_and_the_parent_is_told(
         "The pump is refilled every few months.",
         content.replies["shortened"].text,
     ]
+    assert "call" not in replies[-1]["custom"]  # a note, not a reason to phone
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t ", "\x00\x01\x1b"], ids=["empty", "white space", "control characters"])

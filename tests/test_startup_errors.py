@@ -349,10 +349,10 @@ def test_make_run_with_a_token_locks_the_api_and_stops_everything_when_the_actio
             probe.listen()
 
 
-def test_an_action_server_that_never_answers_stops_everything(tmp_path: Path) -> None:
+def test_a_server_that_misses_its_start_up_time_stops_everything(tmp_path: Path) -> None:
     outcome = run_sh(tmp_path, ACTIONS_START_TIMEOUT="1")
     assert outcome.returncode != 0
     assert re.search(r"The action server did not answer on http://localhost:\d+/health within 1 s", outcome.output)
-    assert "ACTIONS_START_TIMEOUT=300" in outcome.output
+    assert re.search(r"make run ACTIONS_START_TIMEOUT=\d+", outcome.output)
     assert "Stopped." in outcome.output
     assert "Traceback" not in outcome.output

@@ -280,7 +280,7 @@ def test_a_reply_that_never_comes_is_owned_up_to_with_the_numbers(page: Page, de
     notice = bot_messages(page).nth(1)
     expect(notice).to_have_class(re.compile(r"\bkind-unreachable\b"))
     expect(notice.locator(".text")).to_have_text(content.replies["unreachable"].text)
-    for call in content.calls("emergency"):
+    for call in content.calls("unreachable"):
         expect(notice.locator(f'a[href="tel:{call["tel"]}"]')).to_be_visible()
     expect(page.locator("itb-chat .typing")).to_be_hidden()
     screenshot(page, "11-no-reply")
@@ -347,7 +347,7 @@ def test_an_unreachable_server_still_shows_the_on_call_number(
         page.get_by_role("button", name="ITB parents' assistant").click()
         status = page.locator("itb-chat .status")
         expect(status).to_contain_text(content.replies["unreachable"].text)
-        for call in content.calls("emergency"):
+        for call in content.calls("unreachable"):
             expect(status.locator(f'a[href="tel:{call["tel"]}"]')).to_have_text(re.compile(re.escape(call["number"])))
         screenshot(page, "12-unreachable")
     finally:
