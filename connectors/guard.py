@@ -32,6 +32,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
 
 from actions.content import Content, load_content
+from connectors.action_responses import validate_once
 from connectors.incoming import prepare, red_flag_level, warm_up
 from connectors.plain_text import OnNewMessage
 from connectors.unreadable import UNREADABLE
@@ -114,6 +115,7 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
     deadline = reply_deadline()
     warm_up()
     quiet_expected_failures()
+    validate_once()
 
     async def handle(message: UserMessage) -> None:
         incoming = prepare(message.text)

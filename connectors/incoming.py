@@ -38,6 +38,9 @@ GAP = " … "
 # control characters, and lone UTF-16 surrogates, which JSON allows but no
 # database or log can store.
 KEPT_CONTROLS = frozenset("\n\t")
+# A terminal's escape sequences (colours, "clear screen") go whole: dropping only the escape character
+# left words like "[2J" for the classifier to guess from.
+TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
@@ -48,7 +51,8 @@ class IncomingText:
 
 
 def readable(text: str) -> str:
-    """NFC-normalised, without control characters or unpaired surrogates."""
+    """NFC-normalised, without control characters, terminal escape sequences or unpaired surrogates."""
+    text = TERMINAL_ESCAPE.sub("", text)
     kept = (
         char
         for char in unicodedata.normalize("NFC", text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))

@@ -128,11 +128,18 @@ def start_stack(
     model: Path | None = None,
     extra_env: Dict[str, str] | None = None,
     rasa_args: List[str] | None = None,
+    wait: bool = True,
+    endpoints_extra: Dict[str, Any] | None = None,
 ) -> Stack:
-    """Both servers on free ports; `extra_env` and `rasa_args` go to the Rasa server."""
+    """Both servers on free ports; `extra_env` and `rasa_args` go to the Rasa server.
+
+    `wait=False` returns as soon as both processes are started: the benchmark times the cold start
+    to the first answered message itself. `endpoints_extra` adds sections to the stack's endpoints.yml
+    (the benchmark's Redis lock store for several Sanic workers).
+    """
     stack = Stack(rasa_port=free_port(), actions_port=free_port(), conversations_db=workdir / "conversations.db")
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(yaml.safe_dump(stack_endpoints(stack)))
+    endpoints.write_text(yaml.safe_dump({**stack_endpoints(stack), **(endpoints_extra or {})}))
     try:
         stack.servers["actions"] = start(
             "actions", ["rasa_sdk", "--actions", "actions", "--port", str(stack.actions_port)], workdir
@@ -157,8 +164,9 @@ def start_stack(
             # quietly become the apology. The fault tests set their own.
             {TRACKER_STORE_URL: "", REPLY_DEADLINE_ENV: "60", **(extra_env or {})},
         )
-        wait_until_up(stack.servers["actions"], f"http://127.0.0.1:{stack.actions_port}/health")
-        wait_until_up(stack.servers["rasa"], f"{stack.url}/webhooks/rest/")
+        if wait:
+            wait_until_up(stack.servers["actions"], f"http://127.0.0.1:{stack.actions_port}/health")
+            wait_until_up(stack.servers["rasa"], f"{stack.url}/webhooks/rest/")
     except Exception:
         stack.stop()
         raise

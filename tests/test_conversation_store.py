@@ -96,6 +96,18 @@ def test_without_tracker_store_url_conversations_are_kept_in_the_sqlite_file_end
     assert event_count(store.engine.url, "parent-1") == 1
 
 
+def test_sqlite_keeps_a_write_ahead_log_so_a_turn_commits_without_a_full_sync(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(URL_VARIABLE, raising=False)
+    store = ConversationStore(db=str(tmp_path / "conversations.db"))
+    asyncio.run(store.save(DialogueStateTracker.from_events("parent-1", [UserUttered("hi", timestamp=time.time())])))
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    assert event_count(store.engine.url, "parent-1") == 1
+
+
 def test_the_default_database_is_in_var_which_git_ignores() -> None:
     assert configured_url(ROOT / "endpoints.yml", environ={}).database == str(Path("var/conversations.db").resolve())
     ignored = subprocess.run(["git", "check-ignore", "-q", "var/conversations.db"], cwd=ROOT)

@@ -15,7 +15,8 @@ from tests.nlu_helpers import nlu_examples
 from tests.servers import ROOT, server_env
 from tests.urgency_eval import score
 
-MIN_MACRO_F1 = 0.90
+# The pipeline reaches 0.985 (README, "Performance"); a change that costs more than a few messages fails.
+MIN_MACRO_F1 = 0.95
 MAX_FALSE_ALARM_RATE = 0.10
 URGENCY = ROOT / "tests" / "urgency"
 
@@ -27,10 +28,13 @@ MIN_TEST_EXAMPLES = 5
 def test_every_intent_has_enough_training_and_held_out_examples(domain: Dict[str, Any]) -> None:
     training = nlu_examples(*sorted((ROOT / "data" / "nlu").glob("*.yml")))
     held_out = nlu_examples(ROOT / "tests" / "nlu" / "test_nlu.yml")
+    # Case and spacing don't make a new message: "what is ITB" is "what is itb".
+    trained = {" ".join(text.lower().split()) for texts in training.values() for text in texts}
     for intent in domain["intents"]:
         assert len(training.get(intent, [])) >= MIN_TRAINING_EXAMPLES, intent
         assert len(held_out.get(intent, [])) >= MIN_TEST_EXAMPLES, intent
-        assert not set(training[intent]) & set(held_out[intent]), f"{intent}: a test example is also trained on"
+        repeated = [text for text in held_out[intent] if " ".join(text.lower().split()) in trained]
+        assert not repeated, f"{intent}: held-out examples also trained on: {repeated}"
 
 
 def test_held_out_intent_macro_f1(model_path: Path, tmp_path: Path) -> None:

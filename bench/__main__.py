@@ -1,0 +1,271 @@
+"""`make bench`: does it understand parents, and how fast? Same machine, same run, side by side.
+
+    .venv/bin/python -m bench [--repeats 3] [--sections understanding,speed,training] [--systems NAME,...]
+
+Writes results/bench/bench.md (the tables, printed too), bench.json (every repeat's raw figures)
+and the shipped pipeline's confusion_matrix.png and per_intent_f1.png. Timings are the median
+over the repeats; each repeat trains every system and starts the servers afresh. It is a report,
+not a test: it exits non-zero only when a message went unanswered or something failed to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+from dataclasses import asdict
+from datetime import datetime, timezone
+from typing import Any, Dict, List
+
+from bench import speed, training, understanding
+from tests.servers import MODEL, ROOT
+
+OUT = ROOT / "results" / "bench"
+SECTIONS = ("understanding", "speed", "training")
+
+
+def parse_args(argv: List[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="runs of everything; timings are their median")
+    parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}")
+    parser.add_argument("--systems", default="", help="understanding: only systems whose name contains one of these")
+    parser.add_argument("--conversations", type=int, default=50, help="speed: conversations in each workload")
+    parser.add_argument("--messages", type=int, default=10, help="speed: messages in each conversation")
+    parser.add_argument("--levels", default="1,10,50", help="speed: conversations at once, comma-separated")
+    parser.add_argument("--seed", type=int, default=0, help="speed: seed for drawing the test-set messages")
+    parser.add_argument("--workers", type=int, default=1, help="speed: Sanic workers (more than 1 needs --redis)")
+    parser.add_argument(
+        "--redis", default="redis://127.0.0.1:6379/3", help="speed: Redis for the lock store when --workers > 1"
+    )
+    args = parser.parse_args(argv)
+    args.sections = [part for part in args.sections.split(",") if part]
+    if unknown := set(args.sections) - set(SECTIONS):
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    args.levels = [int(part) for part in args.levels.split(",")]
+    if min(args.repeats, args.conversations, args.messages, args.workers, *args.levels) < 1:
+        parser.error("--repeats, --conversations, --messages, --levels and --workers must be at least 1")
+    return args
+
+
+def median_of(runs: List[Any]) -> Any:
+    """The median of each number across repeats, keeping the shape (lists of texts: the first run's)."""
+    first = runs[0]
+    if isinstance(first, dict):
+        return {key: median_of([run[key] for run in runs]) for key in first}
+    if isinstance(first, bool) or not isinstance(first, (int, float)):
+        return first
+    return round(statistics.median(runs), 4)
+
+
+def run_understanding(args: argparse.Namespace) -> Dict[str, Any]:
+    only = [part for part in args.systems.split(",") if part]
+    data = understanding.evaluation_data()
+    repeats = []
+    for repeat in range(args.repeats):
+        print(f"Understanding, repeat {repeat + 1}/{args.repeats}", file=sys.stderr, flush=True)
+        predictions = understanding.measure(only)
+        repeats.append([understanding.score(prediction, data) for prediction in predictions])
+    plots = []
+    for index, prediction in enumerate(predictions):  # the last repeat's, which scored as repeats[-1]
+        if prediction.system == understanding.SHIPPED:
+            OUT.mkdir(parents=True, exist_ok=True)
+            plots = understanding.draw_plots(repeats[-1][index], prediction, data, OUT)
+    systems = [median_of([asdict(scores[index]) for scores in repeats]) for index in range(len(repeats[0]))]
+    return {
+        "test_messages": len(data.test.texts),
+        "intents": len(set(data.test.intents)),
+        "training_messages": len(data.training.texts),
+        "urgent_messages": len(data.urgent),
+        "calm_messages": len(data.calm),
+        "systems": systems,
+        "plots": [str(path.relative_to(ROOT)) for path in plots],
+        "repeats": [[asdict(scores) for scores in run] for run in repeats],
+    }
+
+
+def run_speed(args: argparse.Namespace) -> Dict[str, Any]:
+    repeats = []
+    for repeat in range(args.repeats):
+        print(f"Speed, repeat {repeat + 1}/{args.repeats}: starting the servers", file=sys.stderr, flush=True)
+        repeats.append(
+            speed.one_repeat(
+                MODEL, args.levels, args.conversations, args.messages, args.seed, args.workers, args.redis
+            )
+        )
+    return {
+        "model": str(MODEL.relative_to(ROOT)),
+        "model_mib": round(MODEL.stat().st_size / 2**20, 2),
+        "messages_per_level": args.conversations * args.messages,
+        "messages_each": args.messages,
+        "workers": args.workers,
+        **median_of(repeats),
+        "repeats": repeats,
+    }
+
+
+def run_training(args: argparse.Namespace) -> Dict[str, Any]:
+    repeats = []
+    for repeat in range(args.repeats):
+        print(f"Training from scratch, repeat {repeat + 1}/{args.repeats}", file=sys.stderr, flush=True)
+        repeats.append(training.train_from_scratch())
+    return {**median_of(repeats), "repeats": repeats}
+
+
+def command(args: argparse.Namespace) -> str:
+    words = [".venv/bin/python", "-m", "bench", "--repeats", str(args.repeats)]
+    if list(args.sections) != list(SECTIONS):
+        words += ["--sections", ",".join(args.sections)]
+    if args.systems:
+        words += ["--systems", args.systems]
+    if "speed" in args.sections:
+        words += ["--conversations", str(args.conversations), "--messages", str(args.messages)]
+        words += ["--levels", ",".join(map(str, args.levels)), "--seed", str(args.seed)]
+        if args.workers > 1:
+            words += ["--workers", str(args.workers), "--redis", args.redis]
+    return shlex.join(words)
+
+
+def markdown(result: Dict[str, Any]) -> str:
+    lines: List[str] = []
+    if "understanding" in result:
+        lines += understanding_table(result["understanding"])
+    if "speed" in result:
+        lines += speed_table(result["speed"])
+    if "speed" in result or "training" in result:
+        lines += footprint_table(result.get("speed"), result.get("training"))
+    return "\n".join(lines) + "\n"
+
+
+def provenance(section: Dict[str, Any]) -> str:
+    run = section["run"]
+    return f"`{run['command']}` ({run['date']} UTC; {run['machine']}; median of {run['repeats']} runs)"
+
+
+def understanding_table(section: Dict[str, Any]) -> List[str]:
+    systems = section["systems"]
+    shipped = next((system for system in systems if system["system"] == understanding.SHIPPED), None)
+    lines = [
+        "### Understanding",
+        "",
+        f"Held-out test set: {section['test_messages']} messages, {section['intents']} intents; trained on "
+        f"{section['training_messages']} examples. Urgency: {section['urgent_messages']} urgent and "
+        f"{section['calm_messages']} calm messages (the test set plus tests/urgency/blind_messages_2.yml). "
+        f"Each system trained from scratch in each run. Command: {provenance(section)}.",
+        "",
+        "| system | intent accuracy | macro-F1 | urgent recall | calm flagged urgent | training (s) |"
+        + (" training vs shipped |" if shipped else ""),
+        "|---|---|---|---|---|---|" + ("---|" if shipped else ""),
+    ]
+    for system in systems:
+        row = (
+            f"| {system['system']} | {system['accuracy']:.3f} | {system['macro_f1']:.3f} | "
+            f"{system['urgent_recall']:.3f} ({system['urgent_caught']:.0f}/{system['urgent_total']}) | "
+            f"{system['false_alarm_rate']:.3f} ({system['false_alarms']:.0f}/{system['calm_total']}) | "
+            f"{system['train_seconds']:.1f} |"
+        )
+        if shipped:
+            row += f" {system['train_seconds'] / shipped['train_seconds']:.2f}× |"
+        lines.append(row)
+    if shipped and shipped.get("asked_instead") is not None:
+        lines += [
+            "",
+            f"The shipped pipeline's intent is its classifier's first choice; for {shipped['asked_instead']:.0f} "
+            "test messages the bot asks \"Did you mean ...?\" rather than answer it.",
+        ]
+    if section["plots"]:
+        lines += ["", "Plots: " + ", ".join(f"`{plot}`" for plot in section["plots"]) + "."]
+    return lines + [""]
+
+
+def speed_table(section: Dict[str, Any]) -> List[str]:
+    levels = section["levels"]
+    header = " | ".join(f"{level} at a time" for level in levels)
+    lines = [
+        "### Speed",
+        "",
+        f"REST round trip, client to reply, action server included: {section['messages_per_level']} test-set "
+        f"messages at each level (conversations of {section['messages_each']}); {section['workers']} Sanic "
+        f"worker(s); each run on freshly started servers. Command: {provenance(section)}.",
+        "",
+        f"| | {header} |",
+        "|---|" + "---|" * len(levels),
+        "| p50 / p95 / p99 (ms) | "
+        + " | ".join(
+            f"{v['latency_ms']['p50']:.0f} / {v['latency_ms']['p95']:.0f} / {v['latency_ms']['p99']:.0f}"
+            for v in levels.values()
+        )
+        + " |",
+        "| messages per second | " + " | ".join(f"{v['messages_per_second']:.1f}" for v in levels.values()) + " |",
+        "| errors | " + " | ".join(f"{v['errors']:.0f}" for v in levels.values()) + " |",
+    ]
+    parse = section["parse_ms"]
+    single = levels.get("1")
+    lines += [
+        "",
+        f"NLU alone (`POST /model/parse`, same messages, one at a time): p50 / p95 / p99 {parse['p50']:.1f} / "
+        f"{parse['p95']:.1f} / {parse['p99']:.1f} ms"
+        + (f", {parse['p50'] / single['latency_ms']['p50']:.0%} of the round trip's p50." if single else "."),
+        "",
+    ]
+    return lines
+
+
+def footprint_table(speed_section: Dict[str, Any] | None, training_section: Dict[str, Any] | None) -> List[str]:
+    lines = ["### Footprint", "", "| | |", "|---|---|"]
+    commands = []
+    if speed_section:
+        rss = speed_section["peak_rss_mib"]
+        lines += [
+            f"| Rasa server peak RSS (after all the speed runs) | {rss['rasa']:.0f} MiB |",
+            f"| action server peak RSS | {rss['actions']:.0f} MiB |",
+            f"| cold start (processes started to first answer) | {speed_section['cold_start_seconds']:.1f} s |",
+            f"| model archive ({speed_section['model']}) | {speed_section['model_mib']:.1f} MiB |",
+        ]
+        commands.append(f"memory, cold start and archive: {provenance(speed_section)}")
+    if training_section:
+        lines.append(f"| training from scratch (`rasa train`, empty cache) | {training_section['seconds']:.0f} s |")
+        commands.append(f"training: {provenance(training_section)}")
+    return lines + ["", "Commands: " + "; ".join(commands) + ".", ""]
+
+
+def earlier_results() -> Dict[str, Any]:
+    """The sections of earlier runs, so that running one section keeps the others' figures."""
+    try:
+        earlier = json.loads((OUT / "bench.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {name: section for name, section in earlier.items() if name in SECTIONS and "run" in section}
+
+
+def main(argv: List[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    run = {
+        "command": command(args),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "machine": f"{len(os.sched_getaffinity(0))} cores, {platform.machine()}, Python {platform.python_version()}",
+        "repeats": args.repeats,
+    }
+    runners = {"understanding": run_understanding, "speed": run_speed, "training": run_training}
+    result = earlier_results()
+    for section in args.sections:
+        result[section] = {**runners[section](args), "run": run}
+    OUT.mkdir(parents=True, exist_ok=True)
+    table = markdown(result)
+    (OUT / "bench.md").write_text(table)
+    (OUT / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(table)
+    print(f"Written to {(OUT / 'bench.md').relative_to(ROOT)} and bench.json.", file=sys.stderr)
+    errors = sum(level["errors"] for level in result.get("speed", {}).get("levels", {}).values())
+    if "speed" in args.sections and errors:
+        print(f"FAILED: {errors} messages got no answer.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
