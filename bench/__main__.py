@@ -4,8 +4,10 @@
 
 Writes results/bench/bench.md (the tables, printed too), bench.json (every repeat's raw figures)
 and the shipped pipeline's confusion_matrix.png and per_intent_f1.png. Timings are the median
-over the repeats; each repeat trains every system and starts the servers afresh. It is a report,
-not a test: it exits non-zero only when a message went unanswered or something failed to run.
+over the repeats; each repeat trains every system and starts the servers afresh. A section run
+alone keeps the other sections' figures from earlier runs, and every table names the command
+that made it. It is a report, not a test: it exits non-zero only when a message went unanswered
+or something failed to run.
 """
 
 from __future__ import annotations

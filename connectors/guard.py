@@ -19,7 +19,11 @@ channel's). It:
   dropped;
 - sends a vetted reply when the turn produced none in time: the apology with
   the on-call and emergency numbers, or the urgent reply if the message has a
-  red flag."""
+  red flag.
+
+Building it also sets up the Rasa server process once: Rasa's log without
+tracebacks for expected failures, and its check of action server responses
+with the schema compiled once (connectors/action_responses.py)."""
 
 from __future__ import annotations
 

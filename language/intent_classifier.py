@@ -2,7 +2,8 @@
 
 Rasa 3.6's classifier fixes C=1 and 100 iterations. On unit-length TF-IDF rows plus a sentence
 embedding, with about 30 examples an intent, that underfits: by 5-fold cross-validation on the
-training examples (macro-F1), C=1 gave 0.67, C=10 0.85 and C=100 0.88. So C is a setting here,
+training examples (macro-F1), TF-IDF alone gave 0.67 at C=1, 0.74 at C=10 and 0.76 at C=100; with
+the embeddings (weight 2), 0.880 at C=10 and 0.885 at C=100. So C is a setting here,
 and the solver may run until it converges. Classes are not re-weighted (Rasa's uses "balanced"),
 as in that cross-validation: the intent with the most examples is `urgent`, so any lean goes
 towards the on-call number. Training, ranking, saving with skops and loading are Rasa's.

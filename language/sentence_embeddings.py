@@ -6,9 +6,10 @@ off". A small pretrained sentence encoder closes that gap. Chosen by cross-valid
 training examples alone (5 folds, macro-F1): TF-IDF features with logistic regression 0.76;
 with these embeddings added 0.88 (at `weight` 2). README "Performance" has the held-out figures.
 
-The encoder is numpy (language/minilm.py): no TensorFlow or torch, about 3 ms a message on one
-core. Its weights are not stored in the trained model: they come with the environment
-(`make install`), like a spaCy model, and are loaded once per process.
+The encoder is numpy (language/minilm.py): no TensorFlow or torch, about 20 ms of one core for a
+short message (README, "Performance", has the profile). Its weights are not stored in the trained
+model: they come with the environment (`make install`), like a spaCy model, and are loaded once
+per process.
 """
 
 from __future__ import annotations

@@ -1,0 +1,52 @@
+"""How `make bench` scores and summarises: the figures in the README come from these functions."""
+
+from __future__ import annotations
+
+from bench.__main__ import markdown, median_of
+from bench.understanding import EvaluationData, Labelled, Predictions, score, understood
+
+
+def test_a_fallback_is_scored_as_the_guess_underneath_it() -> None:
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "pump_refill", "confidence": 0.4}]
+    assert understood({"intent": {"name": "nlu_fallback"}, "intent_ranking": ranking}) == "pump_refill"
+    assert understood({"intent": {"name": "urgent"}, "intent_ranking": ranking}) == "urgent"
+    assert understood({"intent": {"name": "nlu_fallback"}, "intent_ranking": ranking[:1]}) == "nlu_fallback"
+
+
+def test_scores_count_what_each_message_got() -> None:
+    data = EvaluationData(
+        training=Labelled([], []),
+        test=Labelled(["a", "b", "c", "d"], ["greet", "greet", "thank", "thank"]),
+        urgent=["u1", "u2"],
+        calm=["c1", "c2", "c3", "c4"],
+    )
+    predictions = Predictions(
+        system="s",
+        train_seconds=1.0,
+        test=["greet", "greet", "thank", "greet"],  # one "thank" taken for "greet"
+        urgent_flagged=[True, False],
+        calm_flagged=[False, False, True, False],
+    )
+    scores = score(predictions, data)
+    assert scores.accuracy == 0.75
+    assert scores.per_intent_f1 == {"greet": 0.8, "thank": round(2 / 3, 4)}
+    assert abs(scores.macro_f1 - (0.8 + 2 / 3) / 2) < 1e-9
+    assert (scores.urgent_caught, scores.urgent_total, scores.urgent_recall) == (1, 2, 0.5)
+    assert (scores.false_alarms, scores.calm_total, scores.false_alarm_rate) == (1, 4, 0.25)
+
+
+def test_repeats_are_summarised_by_their_median_keeping_texts() -> None:
+    runs = [
+        {"system": "x", "latency_ms": {"p50": 30.0, "p99": 90.0}, "errors": 0},
+        {"system": "x", "latency_ms": {"p50": 10.0, "p99": 70.0}, "errors": 0},
+        {"system": "x", "latency_ms": {"p50": 20.0, "p99": 80.0}, "errors": 2},
+    ]
+    assert median_of(runs) == {"system": "x", "latency_ms": {"p50": 20.0, "p99": 80.0}, "errors": 0}
+
+
+def test_every_table_names_the_command_that_made_it() -> None:
+    run = {"command": ".venv/bin/python -m bench --sections training", "date": "d", "machine": "m", "repeats": 3}
+    table = markdown({"training": {"seconds": 39.0, "model_mib": 2.4, "run": run}})
+    assert "| training from scratch (`rasa train`, empty cache) | 39 s |" in table
+    assert "`.venv/bin/python -m bench --sections training`" in table
+    assert "median of 3 runs" in table
