@@ -15,7 +15,6 @@ intent, red flags and all: that is what decides whether the parent gets the on-c
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,8 +23,9 @@ from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 
 from actions.content import read_yaml
+from bench.training import rasa_train
 from tests.nlu_helpers import load_parser, nlu_examples, quiet_logs
-from tests.servers import ROOT, server_env
+from tests.servers import ROOT
 
 TRAINING_DATA = ROOT / "data" / "nlu"
 TEST_SET = ROOT / "tests" / "nlu" / "test_nlu.yml"
@@ -121,16 +121,9 @@ def score(predictions: Predictions, data: EvaluationData) -> Scores:
 
 
 def train_rasa_nlu(config: Path, out_dir: Path) -> Tuple[Path, float]:
-    """`rasa train nlu` from scratch (an empty cache of its own), timed from the outside."""
-    command = [sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config), "--nlu", str(TRAINING_DATA)]
-    command += ["--out", str(out_dir), "--fixed-model-name", "nlu"]
-    env = {**server_env(), "RASA_CACHE_DIRECTORY": str(out_dir / "cache")}
-    started = time.perf_counter()
-    finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if finished.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}")
-    return out_dir / "nlu.tar.gz", seconds
+    """`rasa train nlu` with `config` from scratch: the model and the seconds it took."""
+    seconds = rasa_train(["nlu", "--config", str(config), "--nlu", str(TRAINING_DATA)], out_dir)
+    return out_dir / "model.tar.gz", seconds
 
 
 def understood(parsed: Dict) -> str:
