@@ -6,7 +6,7 @@ and answer nothing). This reads the archive the way Rasa's LocalModelStorage wil
 (a gzipped tar holding `metadata.json` and `components/`) without importing TensorFlow,
 so it takes about a second and can say what to do. Called by scripts/run.sh and
 scripts/shell.sh; `python scripts/check_model.py [MODEL]` prints nothing and exits 0
-when the model is fine.
+when the model is fine and the sentence-embedding weights it needs are installed.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from typing import Any, Dict
 
 from packaging import version
 from rasa.constants import MINIMUM_COMPATIBLE_VERSION
+
+from language import minilm
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = Path("models/itb-assistant.tar.gz")
@@ -164,6 +166,13 @@ def main(argv: list[str] | None = None) -> int:
         check_model(args.model)
     except ModelProblem as problem:
         print(advice(args.model, problem), file=sys.stderr)
+        return 1
+    # The pipeline's sentence embeddings load their weights from the environment, not the archive:
+    # without them the Rasa server would stop half-way through start-up with a traceback.
+    try:
+        minilm.installed_model(minilm.MODEL_HOME)
+    except minilm.ModelNotInstalledError as error:
+        print(error, file=sys.stderr)
         return 1
     return 0
 

@@ -356,3 +356,15 @@ def test_a_server_that_misses_its_start_up_time_stops_everything(tmp_path: Path)
     assert re.search(r"make run ACTIONS_START_TIMEOUT=\d+", outcome.output)
     assert "Stopped." in outcome.output
     assert "Traceback" not in outcome.output
+
+
+def test_missing_embedding_weights_are_named_before_the_rasa_server_starts(
+    model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from language import minilm
+
+    assert check_model.main([str(model_path)]) == 0
+    monkeypatch.setattr(minilm, "MODEL_HOME", tmp_path)  # an environment without the weights
+    assert check_model.main([str(model_path)]) == 1
+    message = capsys.readouterr().err
+    assert "sentence-embedding model is not in" in message and "make install" in message
