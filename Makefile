@@ -18,9 +18,10 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
 WIDGET := widget/dist/itb-chat.js
 NPM_INSTALLED := widget/node_modules/.package-lock.json
 WIDGET_INPUTS := widget/build.mjs $(wildcard widget/src/*) content/answers.yml content/contacts.yml \
-	actions/content.py scripts/export_widget_content.py
+	content/approvals.lock actions/content.py actions/review.py actions/signoff.py scripts/export_widget_content.py
 
-.PHONY: help install lock train widget chromium run shell test bench profile bench-load purge-conversations clean
+.PHONY: help install lock train widget chromium run shell test bench profile bench-load purge-conversations \
+	approve content-report insights new-topic clean
 
 help:
 	@echo "make run     set up, train if needed, and start the assistant"
@@ -31,6 +32,10 @@ help:
 	@echo "make bench-load [N=50 M=20]         load benchmark: N conversations of M messages at once"
 	@echo "make purge-conversations [DAYS=30]  delete conversations idle for longer (retention)"
 	@echo "make lock                           re-resolve requirements.lock (commit it)"
+	@echo "make content-report                 every text with its sign-off; results/content-report.html"
+	@echo 'make approve ANSWER=id REVIEWER="…"  record an approval of a text as it stands'
+	@echo "make insights [SINCE=YYYY-MM-DD]    what parents asked that the assistant could not answer"
+	@echo 'make new-topic TOPIC=id TITLE="…" SOURCE=id SECTION="…"   scaffold a new fact-sheet answer'
 
 install: $(VENV)/.installed
 
@@ -133,6 +138,28 @@ bench-load: install $(MODEL)
 purge-conversations:
 	@[ -x $(BIN)/python ] || { echo "No $(VENV): run make install first." >&2; exit 1; }
 	@$(BIN)/python -m scripts.purge_conversations $(if $(DAYS),--days '$(DAYS)')
+
+# Clinical sign-off (README, "Signing off what it says"). ANSWER: one id, several, or all; REVIEWER: who
+# checked the text against its source; REVIEW_BY=YYYY-MM-DD (default a year on). Read from the environment
+# (make exports command-line settings), so a name with an apostrophe needs no escaping.
+approve: install
+	@[ -n "$$ANSWER" ] && [ -n "$$REVIEWER" ] || \
+	  { echo 'Usage: make approve ANSWER=<id> REVIEWER="<who checked it>" [REVIEW_BY=YYYY-MM-DD]' >&2; exit 2; }
+	@$(BIN)/python -m scripts.approve --answer "$$ANSWER" --reviewer "$$REVIEWER" $${REVIEW_BY:+--review-by "$$REVIEW_BY"}
+
+content-report: install
+	@$(BIN)/python -m scripts.content_report
+
+# What parents asked that the assistant couldn't answer, ratings, urgent triggers and traffic, from the
+# conversations endpoints.yml / TRACKER_STORE_URL name. Writes results/insights/ (readable by you only).
+insights: install
+	@$(BIN)/python -m scripts.insights $${SINCE:+--since "$$SINCE"}
+
+# A new fact-sheet topic without touching Python: see the README, "Adding a topic or a fact sheet".
+new-topic: install
+	@[ -n "$$TOPIC" ] && [ -n "$$TITLE" ] && [ -n "$$SOURCE" ] && [ -n "$$SECTION" ] || \
+	  { echo 'Usage: make new-topic TOPIC=<intent_id> TITLE="<button title>" SOURCE=<id in content/sources.yml> SECTION="<its section heading>"' >&2; exit 2; }
+	@$(BIN)/python -m scripts.new_topic --id "$$TOPIC" --title "$$TITLE" --source "$$SOURCE" --section "$$SECTION"
 
 clean:
 	rm -rf $(VENV) models results .pytest_cache .ruff_cache .hypothesis *.egg-info widget/node_modules widget/dist widget/build

@@ -8,13 +8,19 @@ fact-sheet answer that helps in that situation.
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from functools import cache
 from typing import Any, Collection, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.content import load_content
+from actions import signoff
+from actions.content import Content, load_content
 from actions.messages import SOMETHING_ELSE, answer_message, reply_message, topic_buttons
+
+logger = logging.getLogger(__name__)
 
 # Set by urgency.detector.UrgencyDetector in the Rasa server (declared in domain.yml).
 RED_FLAG_ENTITY = "red_flag"
@@ -37,6 +43,62 @@ def clarify_candidates(ranking: List[Dict[str, Any]], answer_ids: Collection[str
     ][:MAX_CANDIDATES]
 
 
+@dataclass(frozen=True)
+class Served:
+    """The content as written, and the part of it that is approved: the only part a parent is sent."""
+
+    written: Content
+    approved: Content
+    signoff: signoff.SignOff
+
+    def log_withheld(self, item_id: str) -> None:
+        logger.warning(
+            "Not serving %r: %s. Until it is approved again, parents asking for it get the %r reply. "
+            'Review it, then: make approve ANSWER=%s REVIEWER="<who checked it>"',
+            item_id,
+            self.signoff.statuses.get(item_id, signoff.Status.NOT_APPROVED).value,
+            signoff.WITHHELD,
+            item_id,
+        )
+
+    def withheld(self, dispatcher: CollectingDispatcher, item_id: str) -> None:
+        """The honest "can't answer right now" instead of a text nobody approved as it stands."""
+        self.log_withheld(item_id)
+        message = reply_message(self.approved, self.approved.replies[signoff.WITHHELD])
+        message["json_message"]["withheld"] = item_id
+        dispatcher.utter_message(**message)
+
+    def reply(
+        self,
+        dispatcher: CollectingDispatcher,
+        reply_id: str,
+        buttons: List[Dict[str, str]] | None = None,
+        custom: Dict[str, Any] | None = None,
+    ) -> None:
+        """Send the reply `reply_id` if it is approved, with any extra `custom` metadata; else the withheld one."""
+        if reply_id not in self.approved.replies:
+            self.withheld(dispatcher, reply_id)
+            return
+        message = reply_message(self.approved, self.approved.replies[reply_id], buttons=buttons)
+        message["json_message"].update(custom or {})
+        dispatcher.utter_message(**message)
+
+
+def serve(content: Content, lock: Dict[str, str]) -> Served:
+    """What may be served of `content`; raises SignOffError if a text the assistant falls back on is not approved."""
+    checked = signoff.check(content, lock)
+    checked.require()
+    for item_id, state in checked.not_approved().items():
+        logger.warning("Content %r is %s%s.", item_id, state.value, "" if state.servable else ": it will not be served")
+    return Served(written=content, approved=checked.approved_view(content), signoff=checked)
+
+
+@cache
+def served() -> Served:
+    """The content and its sign-off, read once per process."""
+    return serve(load_content(), signoff.read_lock())
+
+
 class ActionRespond(Action):
     """Answers a fact-sheet question, or gives the reply that belongs to the intent."""
 
@@ -46,14 +108,14 @@ class ActionRespond(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        content = load_content()
+        content = served()
         intent = latest_intent(tracker)
-        if intent in content.answers:
-            dispatcher.utter_message(**answer_message(content, content.answers[intent]))
-        elif intent in content.replies:
-            dispatcher.utter_message(**reply_message(content, content.replies[intent]))
+        if intent in content.approved.answers:
+            dispatcher.utter_message(**answer_message(content.approved, content.approved.answers[intent]))
+        elif content.written.has_topic(intent):
+            content.reply(dispatcher, intent)
         else:
-            dispatcher.utter_message(**reply_message(content, content.replies["fallback"]))
+            content.reply(dispatcher, "fallback")
         return []
 
 
@@ -66,15 +128,13 @@ class ActionClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        content = load_content()
-        candidates = clarify_candidates(tracker.latest_message.get("intent_ranking") or [], content.answers)
+        content = served()
+        candidates = clarify_candidates(tracker.latest_message.get("intent_ranking") or [], content.approved.answers)
         if not candidates:
-            dispatcher.utter_message(**reply_message(content, content.replies["fallback"]))
-            return []
-        buttons = [*topic_buttons(content, candidates), SOMETHING_ELSE]
-        message = reply_message(content, content.replies["clarify"], buttons=buttons)
-        message["json_message"]["candidates"] = candidates
-        dispatcher.utter_message(**message)
+            content.reply(dispatcher, "fallback")
+        else:
+            buttons = [*topic_buttons(content.approved, candidates), SOMETHING_ELSE]
+            content.reply(dispatcher, "clarify", buttons=buttons, custom={"candidates": candidates})
         return []
 
 
@@ -87,18 +147,22 @@ class ActionUrgentFollowup(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        content = load_content()
+        content = served()
         followups: List[str] = []
         for entity in tracker.latest_message.get("entities") or []:
             followup = entity.get("followup")
-            if entity.get("entity") == RED_FLAG_ENTITY and followup in content.answers and followup not in followups:
+            if entity.get("entity") == RED_FLAG_ENTITY and followup and followup not in followups:
                 followups.append(followup)
         for answer_id in followups:
-            dispatcher.utter_message(**answer_message(content, content.answers[answer_id]))
+            if answer_id in content.approved.answers:
+                dispatcher.utter_message(**answer_message(content.approved, content.approved.answers[answer_id]))
+            else:  # the parent already has the number; only the log needs to know
+                content.log_withheld(answer_id)
         return []
 
 
 # Read and checked once, when the action server imports this module, rather than on a parent's first
-# question: every answer then costs a dictionary look-up, and a content file with a problem stops the
-# server at start with the problem named, instead of failing parents' questions one by one.
-load_content()
+# question: every answer then costs a dictionary look-up, and a content file with a problem, or a text
+# it cannot run without that is not approved, stops the server at start with the problem named, instead
+# of failing parents' questions one by one.
+served()

@@ -8,6 +8,7 @@ start-up instead of reaching a parent mid-conversation.
 
 from __future__ import annotations
 
+import os
 import string
 from dataclasses import dataclass
 from functools import cache
@@ -16,7 +17,12 @@ from typing import Any, Dict, List, Mapping, Tuple
 
 import yaml
 
+from actions.review import Review, fingerprint, parse_review, plain
+
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+# Another content directory (same files) for every process that reads content: the tests use it to serve
+# an edited, unapproved copy.
+CONTENT_DIR_VARIABLE = "ITB_CONTENT_DIR"
 MAX_RELATED = 3
 KINDS = (
     "answer",
@@ -32,8 +38,13 @@ KINDS = (
     "unavailable",  # sent by the channels when no reply came (connectors/guard.py)
     "notice",  # the web widget's standing notice, and "your message was shortened"
     "unreachable",  # the web widget's message when the servers can't be reached
+    "feedback",  # thanks for a "did this help?" rating
+    "withheld",  # sent instead of a text that is not approved (actions/signoff.py)
 )
 
+
+# The id of the contact details' sign-off record (actions/signoff.py): no answer or reply may take it.
+CONTACTS = "contacts"
 
 # The kinds of reply that offer numbers to call (see Content.calls).
 CALLING_KINDS = ("urgent", "emergency", "unavailable", "unreachable")
@@ -68,6 +79,14 @@ class Citation:
         }
 
 
+def cited(citations: Tuple[Citation, ...]) -> str:
+    """Citations, short: each sheet once, followed by its sections."""
+    by_source: Dict[str, List[str]] = {}
+    for citation in citations:
+        by_source.setdefault(citation.source.short_name, []).append(f"“{citation.section}”")
+    return "; ".join(f"{name}, {', '.join(sections)}" for name, sections in by_source.items())
+
+
 @dataclass(frozen=True)
 class Answer:
     id: str
@@ -75,15 +94,13 @@ class Answer:
     text: str
     citations: Tuple[Citation, ...]
     related: Tuple[str, ...]
+    review: Review | None
+    fingerprint: str
 
     @property
     def source_line(self) -> str:
         """A short 'Source:' line a parent can read on a phone."""
-        by_source: Dict[str, List[str]] = {}
-        for citation in self.citations:
-            by_source.setdefault(citation.source.short_name, []).append(f"“{citation.section}”")
-        parts = [f"{name}, {', '.join(sections)}" for name, sections in by_source.items()]
-        return "Source: " + "; ".join(parts)
+        return "Source: " + cited(self.citations)
 
 
 @dataclass(frozen=True)
@@ -93,6 +110,8 @@ class Reply:
     text: str
     title: str
     buttons: Tuple[str, ...]
+    review: Review | None
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,9 @@ class Content:
     replies: Mapping[str, Reply]
     sources: Mapping[str, Source]
     contacts: Mapping[str, str]
+    contacts_source: Citation | None
+    contacts_review: Review | None
+    contacts_fingerprint: str
 
     def calls(self, kind: str) -> List[Dict[str, str]]:
         """The numbers a reply of this kind offers as tel: links, in the order to call them (none for most).
@@ -129,6 +151,9 @@ class Content:
             return self.answers[topic_id].title
         return self.replies[topic_id].title
 
+    def has_topic(self, topic_id: str) -> bool:
+        return topic_id in self.answers or topic_id in self.replies
+
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """Plain YAML keeps the last of two equal keys; a second answer with the same id must be an error."""
@@ -156,6 +181,22 @@ def _fill(text: str, contacts: Mapping[str, str], where: str, problems: List[str
     return " ".join(text.format_map(contacts).split())
 
 
+def _cite(cited: Mapping[str, Any], sources: Mapping[str, Source], where: str, problems: List[str]) -> Citation | None:
+    source = sources.get(cited["source"])
+    if source is None:
+        problems.append(f"{where}: unknown source {cited['source']!r}")
+    elif cited["section"] not in source.sections:
+        problems.append(f"{where}: {source.id} has no section {cited['section']!r}")
+    else:
+        return Citation(source, cited["section"])
+    return None
+
+
+def _as_read(citations: List[Citation | None]) -> List[Dict[str, str]]:
+    """The citations as a fingerprint covers them: a new edition of a sheet (another date) needs a new approval."""
+    return [{"source": c.source.id, "short_name": c.source.short_name, **c.as_payload()} for c in citations if c]
+
+
 def parse_content(answers_file: Dict[str, Any], sources_file: Dict[str, Any], contacts_file: Dict[str, Any]) -> Content:
     """Build and check the content; raise ContentError naming every problem."""
     problems: List[str] = []
@@ -175,27 +216,34 @@ def parse_content(answers_file: Dict[str, Any], sources_file: Dict[str, Any], co
 
     answers: Dict[str, Answer] = {}
     for answer_id, raw in answers_file["answers"].items():
-        citations = []
-        for cited in raw.get("sources") or []:
-            source = sources.get(cited["source"])
-            if source is None:
-                problems.append(f"answer {answer_id}: unknown source {cited['source']!r}")
-            elif cited["section"] not in source.sections:
-                problems.append(f"answer {answer_id}: {source.id} has no section {cited['section']!r}")
-            else:
-                citations.append(Citation(source, cited["section"]))
+        if answer_id == CONTACTS:
+            problems.append(f"answer {answer_id}: the id is the contact details' own")
+        citations = [_cite(cited, sources, f"answer {answer_id}", problems) for cited in raw.get("sources") or []]
         if not raw.get("sources"):
             problems.append(f"answer {answer_id}: cites no source")
         answers[answer_id] = Answer(
             id=answer_id,
             title=raw["title"],
             text=_fill(raw["text"], contacts, f"answer {answer_id}", problems),
-            citations=tuple(citations),
+            citations=tuple(citation for citation in citations if citation),
             related=tuple(raw.get("related") or ()),
+            review=parse_review(raw.get("review"), f"answer {answer_id}", problems),
+            fingerprint=fingerprint(
+                {
+                    "answer": answer_id,
+                    "title": plain(raw["title"]),
+                    "text": plain(raw["text"]),
+                    "sources": _as_read(citations),
+                }
+            ),
         )
 
     replies: Dict[str, Reply] = {}
     for reply_id, raw in answers_file["replies"].items():
+        if reply_id in answers:
+            problems.append(f"reply {reply_id}: an answer has the same id")
+        if reply_id == CONTACTS:
+            problems.append(f"reply {reply_id}: the id is the contact details' own")
         if raw.get("kind") not in KINDS:
             problems.append(f"reply {reply_id}: kind {raw.get('kind')!r} is not one of {KINDS}")
         replies[reply_id] = Reply(
@@ -204,6 +252,15 @@ def parse_content(answers_file: Dict[str, Any], sources_file: Dict[str, Any], co
             text=_fill(raw["text"], contacts, f"reply {reply_id}", problems),
             title=raw.get("title", ""),
             buttons=tuple(raw.get("buttons") or ()),
+            review=parse_review(raw.get("review"), f"reply {reply_id}", problems),
+            fingerprint=fingerprint(
+                {
+                    "reply": reply_id,
+                    "kind": raw.get("kind", ""),
+                    "title": plain(raw.get("title", "")),
+                    "text": plain(raw["text"]),
+                }
+            ),
         )
 
     titled = {*answers, *(reply_id for reply_id, reply in replies.items() if reply.title)}
@@ -218,16 +275,38 @@ def parse_content(answers_file: Dict[str, Any], sources_file: Dict[str, Any], co
             if topic not in titled:
                 problems.append(f"reply {reply.id}: button {topic!r} is not an answer or a titled reply")
 
+    contacts_review = parse_review(contacts_file.get("review"), "contacts", problems)
+    cited = contacts_file.get("source") or {"source": None, "section": None}
+    contacts_source = _cite(cited, sources, CONTACTS, problems)
     if problems:
         raise ContentError("content/ has problems:\n- " + "\n- ".join(problems))
-    return Content(answers=answers, replies=replies, sources=sources, contacts=contacts)
+    return Content(
+        answers=answers,
+        replies=replies,
+        sources=sources,
+        contacts=contacts,
+        contacts_source=contacts_source,
+        contacts_review=contacts_review,
+        contacts_fingerprint=fingerprint({"contacts": contacts, "source": _as_read([contacts_source])}),
+    )
 
 
-@cache
-def load_content(directory: Path = CONTENT_DIR) -> Content:
+def content_dir() -> Path:
+    return Path(os.environ.get(CONTENT_DIR_VARIABLE) or CONTENT_DIR)
+
+
+def load_content(directory: Path | None = None) -> Content:
     """Load the content once per process; actions share the result."""
+    return _loaded(directory or content_dir())
+
+
+def read_content(directory: Path) -> Content:
+    """Read and check the content files in `directory` afresh (make approve reads them before and after writing)."""
     return parse_content(
         read_yaml(directory / "answers.yml"),
         read_yaml(directory / "sources.yml"),
         read_yaml(directory / "contacts.yml"),
     )
+
+
+_loaded = cache(read_content)

@@ -12,22 +12,34 @@ from typing import Any, Dict, Iterable, List
 from actions.content import Answer, Content, Reply
 
 SOMETHING_ELSE = {"title": "Something else", "payload": "/deny"}
+# "Did this help?" after every answer: the two replies' titles (content/answers.yml) as buttons, signed
+# off with them. They come last, after the related topics, so a channel without buttons (SMS) numbers
+# them like any option; the web widget shows them apart, as a small row. A rating is stored in the
+# conversation as the parent's turn (intent feedback_helpful or feedback_unhelpful) straight after the
+# answer it rates; `make insights` reads it from there.
+FEEDBACK = ("feedback_helpful", "feedback_unhelpful")
 
 
 def topic_buttons(content: Content, topic_ids: Iterable[str]) -> List[Dict[str, str]]:
-    """Buttons whose payload triggers the topic's intent directly."""
-    return [{"title": content.button_title(topic_id), "payload": f"/{topic_id}"} for topic_id in topic_ids]
+    """Buttons whose payload triggers the topic's intent directly; none for a topic `content` lacks (withheld)."""
+    return [
+        {"title": content.button_title(topic_id), "payload": f"/{topic_id}"}
+        for topic_id in topic_ids
+        if content.has_topic(topic_id)
+    ]
 
 
 def answer_message(content: Content, answer: Answer) -> Dict[str, Any]:
+    rating = topic_buttons(content, FEEDBACK)
     return {
         "text": answer.text,
-        "buttons": topic_buttons(content, answer.related),
+        "buttons": [*topic_buttons(content, answer.related), *rating],
         "json_message": {
             "kind": "answer",
             "answer_id": answer.id,
             "source": [citation.as_payload() for citation in answer.citations],
             "source_line": answer.source_line,
+            "feedback": [button["payload"] for button in rating],
         },
     }
 

@@ -36,6 +36,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
 
 from actions.content import Content, load_content
+from actions.signoff import SignOffError, require_fallbacks
 from connectors.action_responses import validate_once
 from connectors.incoming import prepare, red_flag_level, warm_up
 from connectors.plain_text import OnNewMessage
@@ -116,6 +117,12 @@ class TurnOutput(OutputChannel):
 def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
     """`on_new_message` that always answers, in time, with text the model can handle."""
     content = load_content()
+    try:
+        require_fallbacks(content)
+    except SignOffError as error:
+        # Said loudly, but this server still starts: it sends the urgent replies, and a parent with an
+        # urgent message must get the number even while a reworded apology waits for approval.
+        logger.error("%s", error)
     deadline = reply_deadline()
     warm_up()
     quiet_expected_failures()

@@ -15,17 +15,19 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, Dict, Mapping
+from typing import Any, Callable, Dict, Mapping, TypeVar
 
+import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.utils.endpoints import read_endpoint_config
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 URL_VARIABLE = "TRACKER_STORE_URL"
 # Relative to the working directory, as Rasa's own paths (models/, data/) are.
@@ -152,3 +154,22 @@ def configured_url(endpoints_file: str | Path, environ: Mapping[str, str] | None
         )
     refuse_url_in_endpoints(config.url)
     return store_url(config.kwargs.get("db", DEFAULT_DB), environ)
+
+
+class DatabaseError(RuntimeError):
+    """The stored conversations could not be read or changed; the message is the driver's own words."""
+
+
+def on_database(url: URL, work: Callable[[Engine], T]) -> T:
+    """`work` on a short-lived engine for `url`, for the tools that read or purge stored conversations.
+
+    Raises DatabaseError with the driver's words (e.g. "connection refused"): SQLAlchemy's own
+    message would add the SQL, and the URL with its password.
+    """
+    engine = sa.create_engine(url, **create_engine_kwargs(url))
+    try:
+        return work(engine)
+    except SQLAlchemyError as error:
+        raise DatabaseError(str(getattr(error, "orig", None) or error).strip()) from None
+    finally:
+        engine.dispose()

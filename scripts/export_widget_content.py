@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 from actions.content import Content, load_content
+from actions.signoff import SignOffError, require_fallbacks
 
 
 def widget_content(content: Content) -> Dict[str, Any]:
@@ -24,11 +25,18 @@ def widget_content(content: Content) -> Dict[str, Any]:
     }
 
 
-def main(target: str) -> None:
+def main(target: str) -> int:
+    content = load_content()
+    try:
+        require_fallbacks(content)  # never bake unapproved words into a page that can't be updated from the server
+    except SignOffError as error:
+        print(f"export_widget_content: {error}", file=sys.stderr)
+        return 1
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(widget_content(load_content()), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(widget_content(content), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "widget/build/content.json")
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "widget/build/content.json"))

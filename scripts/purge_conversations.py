@@ -20,12 +20,15 @@ def main(argv: List[str] | None = None) -> int:
     # filters: a library imported on the way adds its own in front of them.)
     warnings.showwarning = lambda *args, **kwargs: None
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")  # printed to stderr, not through `warnings`
-    import sqlalchemy as sa
-    from rasa.core.tracker_store import create_engine_kwargs
-    from sqlalchemy.exc import SQLAlchemyError
-
     from conversations.retention import DAYS_VARIABLE, BadRetention, parse_days, purge, retention_days
-    from conversations.store import TrackerStoreConfigError, configured_url, describe, sqlite_file
+    from conversations.store import (
+        DatabaseError,
+        TrackerStoreConfigError,
+        configured_url,
+        describe,
+        on_database,
+        sqlite_file,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -45,15 +48,9 @@ def main(argv: List[str] | None = None) -> int:
         print(f"No conversations are stored yet: there is no {database_file}.")
         return 0
     try:
-        engine = sa.create_engine(url, **create_engine_kwargs(url))
-        try:
-            deleted = purge(engine, days)
-        finally:
-            engine.dispose()
-    except SQLAlchemyError as error:
-        # The driver's own words (e.g. "connection refused"); SQLAlchemy's wrapper would add the SQL.
-        cause = getattr(error, "orig", None) or error
-        print(f"purge-conversations: could not purge {describe(url)}: {str(cause).strip()}", file=sys.stderr)
+        deleted = on_database(url, lambda engine: purge(engine, days))
+    except DatabaseError as error:
+        print(f"purge-conversations: could not purge {describe(url)}: {error}", file=sys.stderr)
         return 1
     noun = "conversation" if deleted == 1 else "conversations"
     period = "1 day" if days == 1 else f"{days} days"

@@ -23,9 +23,19 @@ TRACKER_STORE_URL = "TRACKER_STORE_URL"  # conversations/store.py reads it
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> List[int]:
+    """`count` different free ports: each stays bound while the next is chosen, so none comes up twice."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def server_env() -> Dict[str, str]:
@@ -130,19 +140,21 @@ def start_stack(
     rasa_args: List[str] | None = None,
     wait: bool = True,
     endpoints_extra: Dict[str, Any] | None = None,
+    actions_env: Dict[str, str] | None = None,
 ) -> Stack:
-    """Both servers on free ports; `extra_env` and `rasa_args` go to the Rasa server.
+    """Both servers on free ports; `extra_env` and `rasa_args` go to the Rasa server, `actions_env` to the other.
 
     `wait=False` returns as soon as both processes are started: the benchmark times the cold start
     to the first answered message itself. `endpoints_extra` adds sections to the stack's endpoints.yml
     (the benchmark's Redis lock store for several Sanic workers).
     """
-    stack = Stack(rasa_port=free_port(), actions_port=free_port(), conversations_db=workdir / "conversations.db")
+    rasa_port, actions_port = free_ports(2)
+    stack = Stack(rasa_port=rasa_port, actions_port=actions_port, conversations_db=workdir / "conversations.db")
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump({**stack_endpoints(stack), **(endpoints_extra or {})}))
     try:
         stack.servers["actions"] = start(
-            "actions", ["rasa_sdk", "--actions", "actions", "--port", str(stack.actions_port)], workdir
+            "actions", ["rasa_sdk", "--actions", "actions", "--port", str(stack.actions_port)], workdir, actions_env
         )
         stack.servers["rasa"] = start(
             "rasa",

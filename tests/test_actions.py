@@ -43,10 +43,35 @@ def test_a_fact_question_gets_its_answer_source_and_related_topics(content: Cont
             "title": "Information on Specific Medical Treatments",
             "date": "26 March 2019",
             "section": "How does it work?",
-        }
+        },
+        {
+            "publisher": "The Royal Children's Hospital Melbourne",
+            "title": "Kids Health Info: Intrathecal baclofen 1 Introduction",
+            "date": "November 2010",
+            "section": "Contact",
+        },
     ]
-    assert [b["payload"] for b in message["buttons"]] == ["/pump_how_it_works", "/withdrawal", "/contact_team"]
+    topics = ["/pump_how_it_works", "/withdrawal", "/contact_team"]
+    assert [b["payload"] for b in message["buttons"]] == [*topics, "/feedback_helpful", "/feedback_unhelpful"]
     assert message["buttons"][0]["title"] == content.answers["pump_how_it_works"].title
+
+
+def test_every_answer_asks_whether_it_helped_with_two_buttons_after_the_topics(content: Content) -> None:
+    for answer in content.answers.values():
+        [message] = run(ActionRespond(), tracker_for(answer.id))
+        rating = message["custom"]["feedback"]
+        assert rating == ["/feedback_helpful", "/feedback_unhelpful"]
+        assert [b["payload"] for b in message["buttons"][-2:]] == rating
+        assert [b["title"] for b in message["buttons"][-2:]] == ["This helped", "This didn't help"]
+
+
+def test_a_rating_is_thanked_and_an_unhelpful_one_gets_who_to_ask() -> None:
+    [helped] = run(ActionRespond(), tracker_for("feedback_helpful"))
+    [did_not] = run(ActionRespond(), tracker_for("feedback_unhelpful"))
+    assert helped["custom"]["kind"] == did_not["custom"]["kind"] == "feedback"
+    assert "Thank you" in helped["text"]
+    assert "Sorry that didn't help" in did_not["text"] and "(03) 9345 5522" in did_not["text"]
+    assert not helped["buttons"] or "/feedback_helpful" not in [b["payload"] for b in helped["buttons"]]
 
 
 def test_every_answer_is_sent_as_written(content: Content) -> None:
@@ -71,11 +96,11 @@ def test_a_question_the_sheets_do_not_answer_gets_an_honest_no_and_who_to_ask() 
     assert "(03) 9345 5522" in message["text"]
 
 
-def test_a_dosing_question_gets_no_advice_and_never_stop_suddenly() -> None:
+def test_a_dosing_question_gets_no_advice_and_warns_of_withdrawal() -> None:
     [message] = run(ActionRespond(), tracker_for("dosing_advice"))
     assert message["custom"]["kind"] == "advice"
     assert "can't give advice" in message["text"]
-    assert "Never stop baclofen suddenly" in message["text"]
+    assert "withdrawal symptoms" in message["text"]
     assert "(03) 9345 5522" in message["text"]
 
 

@@ -24,6 +24,7 @@ from jwt.algorithms import RSAAlgorithm
 from twilio.request_validator import RequestValidator
 
 from actions.content import Answer, Content
+from actions.messages import FEEDBACK
 from connectors.telegram import SECRET_HEADER, webhook_secret
 from connectors.twilio import sms_text
 from tests.channel_stubs import BOTFRAMEWORK_ISSUER, TELEGRAM_BOT_USERNAME, Matcher, PlatformStub
@@ -121,8 +122,13 @@ def on_call(content: Content) -> str:
     return content.contacts["hospital_phone"]
 
 
+def offered(answer: Answer) -> List[str]:
+    """The topics an answer offers as options: its related topics, then "did this help?"."""
+    return [*answer.related, *FEEDBACK]
+
+
 def related_titles(content: Content, answer: Answer) -> List[str]:
-    return [content.button_title(topic) for topic in answer.related]
+    return [content.button_title(topic) for topic in offered(answer)]
 
 
 def post(stack: Stack, channel: str, **kwargs: Any) -> requests.Response:
@@ -218,7 +224,7 @@ def test_telegram_answer_is_one_message_with_its_source_and_a_keyboard_of_relate
     assert sent.fields["text"] == full_answer(answer)
     keyboard = json.loads(sent.fields["reply_markup"])["inline_keyboard"]
     assert keyboard == [
-        [{"text": content.button_title(topic), "callback_data": f"/{topic}"}] for topic in answer.related
+        [{"text": content.button_title(topic), "callback_data": f"/{topic}"}] for topic in offered(answer)
     ]
     assert len(platforms.matching(sent_to_telegram_chat(chat_id))) == 1  # the webhook returns after sending
 
@@ -511,7 +517,7 @@ def test_messenger_answer_is_one_message_with_its_source_and_quick_replies(
     assert sent.fields["message"]["text"] == full_answer(answer)
     assert sent.fields["message"]["quick_replies"] == [
         {"content_type": "text", "title": content.button_title(topic), "payload": f"/{topic}"}
-        for topic in answer.related
+        for topic in offered(answer)
     ]
     assert len(platforms.matching(messenger_message_to(psid))) == 1
 
@@ -615,7 +621,7 @@ def test_slack_answer_is_one_message_with_plain_text_and_buttons(
     section, actions = sent.fields["blocks"]
     assert section["text"] == {"type": "plain_text", "text": full_answer(answer)}
     assert [(b["text"]["text"], b["value"]) for b in actions["elements"]] == [
-        (content.button_title(topic), f"/{topic}") for topic in answer.related
+        (content.button_title(topic), f"/{topic}") for topic in offered(answer)
     ]
 
 

@@ -25,6 +25,8 @@ REPLY_INTENTS = {
     "bot_challenge",
     "capabilities",
     "deny",
+    "feedback_helpful",
+    "feedback_unhelpful",
 }
 MAX_ANSWER_CHARS = 400  # about 60 words: one phone screen
 COPIED_RUN = 8  # this many words in a row, word for word from a sheet, counts as pasted

@@ -31,7 +31,22 @@ def test_a_fact_question_gets_its_answer_with_source_and_related_topics(stack: S
     assert reply["custom"]["answer_id"] == "pump_refill"
     assert reply["custom"]["source"][0]["section"] == "How does it work?"
     assert reply["custom"]["source_line"].startswith("Source: ")
-    assert [b["payload"] for b in reply["buttons"]] == ["/pump_how_it_works", "/withdrawal", "/contact_team"]
+    topics = ["/pump_how_it_works", "/withdrawal", "/contact_team"]
+    assert [b["payload"] for b in reply["buttons"]] == [*topics, "/feedback_helpful", "/feedback_unhelpful"]
+
+
+@pytest.mark.parametrize(
+    ("rating", "expected"),
+    [("/feedback_unhelpful", "Sorry that didn't help"), ("that didnt help at all", "Sorry that didn't help"),
+     ("/feedback_helpful", "Thank you for letting me know")],
+)
+def test_did_this_help_is_answered_whether_clicked_or_typed(stack: Stack, rating: str, expected: str) -> None:
+    sender = new_parent()
+    [answer] = stack.send("what are the side effects", sender)
+    assert answer["custom"]["feedback"] == ["/feedback_helpful", "/feedback_unhelpful"]
+    [reply] = stack.send(rating, sender)
+    assert reply["custom"]["kind"] == "feedback"
+    assert expected in reply["text"]
 
 
 def test_a_related_topic_button_gets_that_answer(stack: Stack) -> None:

@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from scripts import check_model
-from tests.servers import ROOT, START_TIMEOUT, Stack, free_port, server_env
+from tests.servers import ROOT, START_TIMEOUT, Stack, free_port, free_ports, server_env
 
 QUICK_EXIT = 60  # seconds: a check that fails before any server starts
 
@@ -55,11 +55,18 @@ def finish(process: subprocess.Popen, log: Path, timeout: float) -> Outcome:
     """Waits for the script to end, then checks it left nothing running (and kills what it left)."""
     try:
         process.wait(timeout=timeout)
-    finally:
-        leftovers = process_group_alive(process.pid)
-        if process.poll() is None or leftovers:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    except subprocess.TimeoutExpired:
+        ps = ["ps", "-o", "pid,stat,etime,args", "-g", str(process.pid)]
+        running = subprocess.run(ps, capture_output=True, text=True)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        # What it printed and what was still running, so a hang says where it was.
+        printed = log.read_text(errors="replace")
+        pytest.fail(f"{process.args} still running after {timeout}s:\n{printed}\n{running.stdout}")
+    leftovers = process_group_alive(process.pid)
+    if leftovers:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
     outcome = Outcome(process.returncode, log.read_text(errors="replace"))
     assert not leftovers, f"{process.args} left processes running:\n{outcome.output}"
     return outcome
@@ -80,7 +87,7 @@ def run_sh_env(workdir: Path, **settings: str) -> Dict[str, str]:
     Its conversations and temporary files go to `workdir`, not into the repo.
     """
     env = {key: value for key, value in server_env().items() if key not in ("RASA_API_TOKEN", "MODEL")}
-    ports = {"ACTIONS_PORT": free_port(), "RASA_PORT": free_port(), "DEMO_PORT": free_port()}
+    ports = dict(zip(("ACTIONS_PORT", "RASA_PORT", "DEMO_PORT"), free_ports(3), strict=True))
     workdir.mkdir(exist_ok=True)
     private = {"TMPDIR": str(workdir), "TRACKER_STORE_URL": f"sqlite:///{workdir / 'conversations.db'}"}
     return {**env, **{key: str(value) for key, value in ports.items()}, **private, **settings}

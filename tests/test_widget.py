@@ -136,6 +136,23 @@ def test_a_suggested_topic_button_gets_that_answer(page: Page, demo_url: str, co
     screenshot(page, "03-topic-button")
 
 
+def test_an_answer_asks_did_this_help_and_a_rating_is_thanked(page: Page, demo_url: str, content: Content) -> None:
+    open_chat(page, demo_url)
+    ask(page, "what are the side effects?")
+    rating = page.get_by_role("group", name="Did this help?")
+    expect(rating).to_be_visible()
+    expect(page.get_by_role("group", name="Suggested questions")).to_contain_text(
+        content.answers["withdrawal"].title  # the related topics stay their own group
+    )
+    expect(page.get_by_role("group", name="Suggested questions")).not_to_contain_text("This didn't help")
+    screenshot(page, "03b-did-this-help")
+    rating.get_by_role("button", name="This didn't help").click()
+    expect(page.locator("itb-chat .message.user").last).to_have_text(re.compile("This didn't help"))
+    expect(bot_messages(page).last).to_have_class(re.compile(r"\bkind-feedback\b"))
+    expect(bot_messages(page).last).to_contain_text("Sorry that didn't help")
+    expect(page.get_by_role("group", name="Did this help?")).to_have_count(0)  # asked once, about that answer
+
+
 def test_an_urgent_message_stands_out_with_a_number_to_dial(page: Page, demo_url: str, content: Content) -> None:
     open_chat(page, demo_url)
     calm_background = bot_messages(page).first.evaluate("node => getComputedStyle(node).backgroundColor")

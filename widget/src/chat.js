@@ -230,21 +230,34 @@ export class ItbChat extends HTMLElement {
     return list;
   }
 
-  /** Quick replies belong to the latest reply only, and only until the parent answers. */
+  /**
+   * Quick replies belong to the latest reply only, and only until the parent answers. The
+   * "did this help?" pair comes first, small, right under the answer it rates; then the topics.
+   */
   showQuickReplies() {
     const last = this.lastMessage();
-    if (!last || last.role !== "bot" || !last.buttons || !last.buttons.length) return;
-    const group = el("div", { class: "quick-replies", role: "group", "aria-label": "Suggested questions" });
-    for (const button of last.buttons) {
-      const choice = el("button", { type: "button", class: "quick-reply" }, button.title);
-      choice.addEventListener("click", () => {
-        this.say(button.title, button.payload);
-        this.input.focus();
-      });
-      group.append(choice);
+    if (!last || last.role !== "bot") return;
+    if (last.feedback && last.feedback.length) {
+      const rating = el("div", { class: "quick-replies feedback", role: "group", "aria-label": "Did this help?" });
+      rating.append(el("span", { class: "feedback-question", "aria-hidden": "true" }, "Did this help?"));
+      for (const button of last.feedback) rating.append(this.choice(button, "feedback-choice"));
+      this.log.append(rating);
     }
-    this.log.append(group);
+    if (last.buttons && last.buttons.length) {
+      const group = el("div", { class: "quick-replies", role: "group", "aria-label": "Suggested questions" });
+      for (const button of last.buttons) group.append(this.choice(button, "quick-reply"));
+      this.log.append(group);
+    }
     this.scrollToEnd();
+  }
+
+  choice(button, className) {
+    const choice = el("button", { type: "button", class: className }, button.title);
+    choice.addEventListener("click", () => {
+      this.say(button.title, button.payload);
+      this.input.focus();
+    });
+    return choice;
   }
 
   removeQuickReplies() {

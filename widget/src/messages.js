@@ -8,14 +8,19 @@ const URGENT_KINDS = new Set(["urgent", "emergency"]);
 /** A `bot_uttered` event from connectors/socketio.py, as a transcript entry. */
 export function botMessage(event) {
   const custom = (event && typeof event.custom === "object" && event.custom) || {};
-  const buttons = Array.isArray(event.quick_replies) ? event.quick_replies : [];
+  const buttons = (Array.isArray(event.quick_replies) ? event.quick_replies : [])
+    .filter(isButton)
+    .map(({ title, payload }) => ({ title, payload }));
+  // The "did this help?" buttons, which the reply names in custom.feedback: shown apart from the topics.
+  const rating = new Set(Array.isArray(custom.feedback) ? custom.feedback : []);
   return {
     role: "bot",
     text: typeof event.text === "string" ? event.text : "",
     kind: typeof custom.kind === "string" ? custom.kind : "",
     sourceLine: typeof custom.source_line === "string" ? custom.source_line : "",
     calls: Array.isArray(custom.call) ? custom.call.filter(isCall) : [],
-    buttons: buttons.filter(isButton).map(({ title, payload }) => ({ title, payload })),
+    buttons: buttons.filter((button) => !rating.has(button.payload)),
+    feedback: buttons.filter((button) => rating.has(button.payload)),
   };
 }
 
