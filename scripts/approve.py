@@ -125,7 +125,7 @@ def approve(
         (trial / answers_file.name).write_text(answers_text, encoding="utf-8")
         (trial / contacts_file.name).write_text(contacts_text, encoding="utf-8")
         approved = {item.id: item for item in load(trial)}
-    lock = read_lock(directory)
+    lock = {item_id: value for item_id, value in read_lock(directory).items() if item_id in known}  # none deleted
     for item_id in wanted:
         if approved[item_id].review != review:
             raise ApprovalError(f"could not write the review record of {item_id}: edit its entry by hand")
