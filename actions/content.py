@@ -178,7 +178,7 @@ def _fill(text: str, contacts: Mapping[str, str], where: str, problems: List[str
     if unknown:
         problems.append(f"{where}: unknown placeholder(s) {sorted(unknown)}; contacts.yml has {sorted(contacts)}")
         return text
-    return " ".join(text.format_map(contacts).split())
+    return plain(text.format_map(contacts))
 
 
 def _cite(cited: Mapping[str, Any], sources: Mapping[str, Source], where: str, problems: List[str]) -> Citation | None:

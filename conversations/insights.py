@@ -19,13 +19,11 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 from itertools import groupby
-from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Sequence, Tuple
 
 import numpy as np
 import scipy.sparse as sparse
 import sqlalchemy as sa
-import yaml
 from rasa.core.tracker_store import SQLTrackerStore
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
@@ -307,7 +305,6 @@ DISTANCE_THRESHOLD = 0.8
 CHAT_WORDS = {"does", "did", "ok", "okay", "u", "r", "ur", "im", "whats", "thats", "dont", "cant", "pls", "please"}
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS | CHAT_WORDS | {"number", "email", "link"})
 WORD = re.compile(r"[a-z0-9']+")
-ANNOTATION = re.compile(r"\[([^\]]*)\][({][^)}]*[)}]")  # Rasa's [text](entity) and [text]{...} markup
 
 
 @dataclass(frozen=True)
@@ -334,18 +331,6 @@ class Cluster:
 def wording(text: str) -> str:
     """`text` ignoring case and spacing: two messages with the same wording are one example."""
     return " ".join(text.casefold().split())
-
-
-def training_examples(nlu_dir: Path) -> List[str]:
-    """The NLU training examples in `nlu_dir` (Rasa YAML), as plain text: what parents' questions look like."""
-    texts: List[str] = []
-    for path in sorted(nlu_dir.glob("*.yml")):
-        with open(path, encoding="utf-8") as handle:
-            for item in (yaml.safe_load(handle) or {}).get("nlu") or []:
-                for line in str(item.get("examples") or "").splitlines():
-                    if line.strip().startswith("- "):
-                        texts.append(ANNOTATION.sub(r"\1", line.strip()[2:]))
-    return texts
 
 
 def content_words(text: str) -> str:

@@ -67,7 +67,7 @@ def main(argv: List[str] | None = None) -> int:
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")  # printed to stderr, not through `warnings`
     from actions.content import ContentError, load_content
     from conversations import insights_report as rendering
-    from conversations.insights import Insights, analyse, cluster_questions, read_conversations, training_examples
+    from conversations.insights import Insights, analyse, cluster_questions, read_conversations
     from conversations.store import (
         DatabaseError,
         TrackerStoreConfigError,
@@ -76,6 +76,7 @@ def main(argv: List[str] | None = None) -> int:
         on_database,
         sqlite_file,
     )
+    from tests.nlu_helpers import nlu_examples
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--endpoints", default="endpoints.yml", help="the endpoints file `rasa run` uses")
@@ -106,7 +107,7 @@ def main(argv: List[str] | None = None) -> int:
             print(f"insights: could not read {describe(url)}: {error}", file=sys.stderr)
             return 1
 
-    background = training_examples(NLU_DIR) if NLU_DIR.is_dir() else []
+    background = [text for texts in nlu_examples(*sorted(NLU_DIR.glob("*.yml"))).values() for text in texts]
     clusters = cluster_questions(insights.questions, background)
     tz_name = datetime.now().astimezone().tzname() or "local"
     blocks = rendering.report(insights, clusters, titles, tz_name, date.today())

@@ -71,7 +71,8 @@ def test_a_rating_is_thanked_and_an_unhelpful_one_gets_who_to_ask() -> None:
     assert helped["custom"]["kind"] == did_not["custom"]["kind"] == "feedback"
     assert "Thank you" in helped["text"]
     assert "Sorry that didn't help" in did_not["text"] and "(03) 9345 5522" in did_not["text"]
-    assert not helped["buttons"] or "/feedback_helpful" not in [b["payload"] for b in helped["buttons"]]
+    assert helped["buttons"] == []  # a thank-you is not asked about in turn
+    assert did_not["buttons"] == [{"title": "What can I ask?", "payload": "/capabilities"}]
 
 
 def test_every_answer_is_sent_as_written(content: Content) -> None:

@@ -31,11 +31,11 @@ from conversations.insights import (
     cluster_questions,
     conversation_turns,
     shown,
-    training_examples,
 )
 from conversations.insights_report import CHARTS, html_page, markdown, report
 from conversations.store import URL_VARIABLE, ConversationStore
 from scripts import insights as command
+from tests.nlu_helpers import nlu_examples
 from tests.servers import ROOT
 
 MONDAY = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc).timestamp()
@@ -249,12 +249,7 @@ def test_since_counts_only_later_messages_but_a_rating_still_finds_an_earlier_an
 
 @pytest.fixture(scope="module")
 def background() -> List[str]:
-    return training_examples(ROOT / "data" / "nlu")
-
-
-def test_the_training_examples_are_read_as_plain_text(background: List[str]) -> None:
-    assert len(background) > 500
-    assert not any(re.search(r"\]\(|^- ", text) for text in background)
+    return [text for texts in nlu_examples(*sorted((ROOT / "data" / "nlu").glob("*.yml"))).values() for text in texts]
 
 
 def test_paraphrases_are_grouped_and_unrelated_questions_kept_apart(background: List[str]) -> None:

@@ -357,7 +357,13 @@ def test_make_run_with_a_token_locks_the_api_and_stops_everything_when_the_actio
 
 
 def test_a_server_that_misses_its_start_up_time_stops_everything(tmp_path: Path) -> None:
-    outcome = run_sh(tmp_path, ACTIONS_START_TIMEOUT="1")
+    # A server that never comes up, whatever the machine's speed: the action server's content file is a
+    # named pipe nobody writes to, so reading it blocks. (Relying on the server being slower than 1 s
+    # failed once the machine was warm: it answered, and run.sh carried on starting the Rasa server.)
+    content = Path(shutil.copytree(ROOT / "content", tmp_path / "content"))
+    (content / "answers.yml").unlink()
+    os.mkfifo(content / "answers.yml")
+    outcome = run_sh(tmp_path, ACTIONS_START_TIMEOUT="1", ITB_CONTENT_DIR=str(content))
     assert outcome.returncode != 0
     assert re.search(r"The action server did not answer on http://localhost:\d+/health within 1 s", outcome.output)
     assert re.search(r"make run ACTIONS_START_TIMEOUT=\d+", outcome.output)
