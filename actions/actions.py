@@ -16,9 +16,9 @@ from typing import Any, Collection, Dict, List
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import signoff
-from actions.content import Content, load_content
 from actions.messages import SOMETHING_ELSE, answer_message, reply_message, topic_buttons
+from content_library import signoff
+from content_library.content import Content, load_content
 
 logger = logging.getLogger(__name__)
 

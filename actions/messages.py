@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List
 
-from actions.content import Answer, Content, Reply
+from content_library.content import Answer, Content, Reply
 
 SOMETHING_ELSE = {"title": "Something else", "payload": "/deny"}
 # "Did this help?" after every answer: the two replies' titles (content/answers.yml) as buttons, signed

@@ -1,1 +1,3 @@
-"""Benchmarks of the running assistant (`make bench-load`): they report numbers, and fail only on losses."""
+"""Benchmarks and reports, never tests: `make bench` (understanding against baselines, speed, training),
+`make profile`, `make bench-load` and the urgency-list report. They report numbers and fail only when a
+message went unanswered or was lost."""

@@ -24,9 +24,9 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List
 
 from bench import speed, training, understanding
-from tests.servers import MODEL, ROOT
+from paths import MODEL, RESULTS, ROOT
 
-OUT = ROOT / "results" / "bench"
+OUT = RESULTS / "bench"
 SECTIONS = ("understanding", "speed", "training")
 
 

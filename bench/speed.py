@@ -24,11 +24,11 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bench.conversations import Turn, client_session, run_conversations, send
 from bench.load import draw_conversations, percentile
 from bench.peak_memory import peak_rss
 from connectors.guard import DEFAULT_REPLY_DEADLINE, REPLY_DEADLINE_ENV
-from tests.servers import Stack, start_stack
+from harness.rest_client import Turn, client_session, run_conversations, send
+from harness.servers import Stack, start_stack
 
 COLD_START_LIMIT = 300  # seconds; a stack that has not answered by then has failed
 APOLOGY = "unavailable"  # the guard's reply when no answer came within the deadline

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
-from tests.servers import ROOT, server_env
+from harness.servers import server_env
+from paths import ROOT
 
 
 def rasa_train(arguments: List[str], out_dir: Path) -> float:

@@ -22,14 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 
-from actions.content import read_yaml
 from bench.training import rasa_train
-from tests.nlu_helpers import load_parser, nlu_examples, quiet_logs
-from tests.servers import ROOT
+from content_library.content import read_yaml
+from harness.model import load_parser, quiet_logs
+from nlu.examples import nlu_examples
+from paths import CONFIG, HELD_OUT_NLU, NLU_DATA, URGENCY_LISTS, all_nlu_data
 
-TRAINING_DATA = ROOT / "data" / "nlu"
-TEST_SET = ROOT / "tests" / "nlu" / "test_nlu.yml"
-BLIND_URGENCY = ROOT / "tests" / "urgency" / "blind_messages_2.yml"
+BLIND_URGENCY = URGENCY_LISTS / "blind_messages_2.yml"
 URGENT_INTENTS = ("urgent", "emergency")
 FALLBACK = "nlu_fallback"
 
@@ -58,12 +57,12 @@ def labelled(examples: Dict[str, List[str]]) -> Labelled:
 
 
 def evaluation_data() -> EvaluationData:
-    test = labelled(nlu_examples(TEST_SET))
+    test = labelled(nlu_examples(HELD_OUT_NLU))
     blind = read_yaml(BLIND_URGENCY)
     urgent = [text for text, intent in zip(test.texts, test.intents, strict=True) if intent in URGENT_INTENTS]
     calm = [text for text, intent in zip(test.texts, test.intents, strict=True) if intent not in URGENT_INTENTS]
     return EvaluationData(
-        training=labelled(nlu_examples(*sorted(TRAINING_DATA.glob("*.yml")))),
+        training=labelled(nlu_examples(*all_nlu_data())),
         test=test,
         urgent=urgent + [item["text"] for item in blind["urgent"]],
         calm=calm + [item["text"] for item in blind["calm"]],
@@ -122,7 +121,7 @@ def score(predictions: Predictions, data: EvaluationData) -> Scores:
 
 def train_rasa_nlu(config: Path, out_dir: Path) -> Tuple[Path, float]:
     """`rasa train nlu` with `config` from scratch: the model and the seconds it took."""
-    seconds = rasa_train(["nlu", "--config", str(config), "--nlu", str(TRAINING_DATA)], out_dir)
+    seconds = rasa_train(["nlu", "--config", str(config), "--nlu", str(NLU_DATA)], out_dir)
     return out_dir / "model.tar.gz", seconds
 
 
@@ -184,7 +183,7 @@ def systems() -> List[Tuple[str, Callable[[EvaluationData, Path], Predictions]]]
         return rasa_predictions(RASA_DEFAULT, config, data, workdir)
 
     entries: List[Tuple[str, Callable[[EvaluationData, Path], Predictions]]] = [
-        (SHIPPED, lambda data, workdir: rasa_predictions(SHIPPED, ROOT / "config.yml", data, workdir)),
+        (SHIPPED, lambda data, workdir: rasa_predictions(SHIPPED, CONFIG, data, workdir)),
         (RASA_DEFAULT, rasa_init),
     ]
     for baseline in all_baselines():

@@ -23,7 +23,7 @@ channel's). It:
 
 Building it also sets up the Rasa server process once: Rasa's log without
 tracebacks for expected failures, and its check of action server responses
-with the schema compiled once (connectors/action_responses.py)."""
+with the schema compiled once (rasa_patches/action_response_check.py)."""
 
 from __future__ import annotations
 
@@ -35,12 +35,12 @@ from typing import Any, Dict
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
 
-from actions.content import Content, load_content
-from actions.signoff import SignOffError, require_fallbacks
-from connectors.action_responses import validate_once
 from connectors.incoming import prepare, red_flag_level, warm_up
 from connectors.plain_text import OnNewMessage
 from connectors.unreadable import UNREADABLE
+from content_library.content import Content, load_content
+from content_library.signoff import SignOffError, require_fallbacks
+from rasa_patches.action_response_check import validate_once
 
 logger = logging.getLogger(__name__)
 

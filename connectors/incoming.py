@@ -21,7 +21,8 @@ from typing import Any, List
 import yaml
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME, INTENT_MESSAGE_PREFIX
 
-from urgency.red_flags import LEVELS, PROJECT_ROOT, RedFlag, RedFlagMatcher
+from paths import DOMAIN
+from urgency.red_flags import LEVELS, RedFlag, RedFlagMatcher
 
 # Enough for any question; the longest message in the NLU test set is under 200.
 MAX_CHARS = 500
@@ -99,7 +100,7 @@ def flagged_passages(text: str, after: int) -> List[str]:
 @cache
 def button_payloads() -> frozenset[str]:
     """"/intent" for each intent in the domain: what the assistant's buttons send."""
-    with open(PROJECT_ROOT / "domain.yml", encoding="utf-8") as handle:
+    with open(DOMAIN, encoding="utf-8") as handle:
         intents = yaml.safe_load(handle)["intents"]
     names = [intent if isinstance(intent, str) else next(iter(intent)) for intent in intents]
     # Not Rasa's /restart, /back or /session_start: no button sends them, and a parent typing one

@@ -31,7 +31,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sqlalchemy.engine import Engine
 
-# The replies that mean "I can't answer that" (custom.kind, actions/content.py KINDS).
+# The replies that mean "I can't answer that" (custom.kind, content_library/content.py KINDS).
 UNANSWERED_KINDS = ("not_covered", "clarify", "fallback")
 RATINGS = {"feedback_helpful": "helpful", "feedback_unhelpful": "unhelpful"}
 # The urgent replies are domain responses; their action events say so even if a reply lost its `custom`.

@@ -20,9 +20,10 @@ import tempfile
 from pathlib import Path
 from typing import List, Sequence
 
-from actions.content import ContentError, content_dir, read_content, read_yaml
-from actions.review import Review
-from actions.signoff import CONTACTS, items, read_lock, write_lock
+from content_library.content import ContentError, read_content, read_yaml
+from content_library.review import Review
+from content_library.signoff import CONTACTS, items, read_lock, write_lock
+from paths import content_dir
 
 REVIEW_PERIOD_DAYS = 365
 ALL = "all"

@@ -23,10 +23,10 @@ from typing import Any, Dict
 from packaging import version
 from rasa.constants import MINIMUM_COMPATIBLE_VERSION
 
-from language import minilm
+from nlu import minilm
+from paths import MODEL, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL = Path("models/itb-assistant.tar.gz")
+DEFAULT_MODEL = MODEL.relative_to(ROOT)
 # As in rasa.engine.storage.local_model_storage (MODEL_ARCHIVE_METADATA_FILE, MODEL_ARCHIVE_COMPONENTS_DIR).
 METADATA_FILE = "metadata.json"
 COMPONENTS_DIR = "components"

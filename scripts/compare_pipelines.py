@@ -27,16 +27,14 @@ from typing import Any, Dict, Tuple
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from actions.actions import clarify_candidates
+from content_library.content import load_content, read_yaml
+from harness.model import load_parser, quiet_logs
+from harness.servers import server_env
+from nlu.examples import nlu_examples
+from paths import HELD_OUT_NLU, RESULTS, ROOT
 
-from actions.actions import clarify_candidates  # noqa: E402
-from actions.content import load_content, read_yaml  # noqa: E402
-from tests.nlu_helpers import load_parser, nlu_examples, quiet_logs  # noqa: E402
-from tests.servers import server_env  # noqa: E402
-
-OUT = ROOT / "results" / "compare"
-TEST_SET = ROOT / "tests" / "nlu" / "test_nlu.yml"
+OUT = RESULTS / "compare"
 
 
 def copy_project(name: str) -> Path:
@@ -102,7 +100,7 @@ def score(model: Path) -> Dict[str, int]:
     parse = load_parser(model)
     answer_ids = load_content().answers
     counts = {"messages": 0, "right": 0, "clarify": 0, "clarify_offers_right": 0, "wrong": 0}
-    for gold_intent, texts in nlu_examples(TEST_SET).items():
+    for gold_intent, texts in nlu_examples(HELD_OUT_NLU).items():
         gold = gold_intent.split("/")[-1]
         for text in texts:
             counts["messages"] += 1

@@ -15,8 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import List, Sequence, Tuple
 
-from actions.content import ContentError, load_content
-from actions.signoff import Item, Status, check, items, read_lock
+from content_library.content import ContentError, load_content
+from content_library.signoff import Item, Status, check, items, read_lock
 
 DEFAULT_OUT = Path("results") / "content-report.html"
 COLUMNS = ("id", "source", "approved by", "approved on", "review by", "status")

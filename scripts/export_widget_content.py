@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict
 
-from actions.content import Content, load_content
-from actions.signoff import SignOffError, require_fallbacks
+from content_library.content import Content, load_content
+from content_library.signoff import SignOffError, require_fallbacks
 
 
 def widget_content(content: Content) -> Dict[str, Any]:

@@ -18,8 +18,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import List
 
-ROOT = Path(__file__).resolve().parent.parent
-NLU_DIR = ROOT / "data" / "nlu"  # the training examples: what ordinary questions look like, for the clustering
+from paths import all_nlu_data
+
 MARKDOWN, HTML = "report.md", "report.html"
 
 
@@ -65,7 +65,7 @@ def main(argv: List[str] | None = None) -> int:
     warnings.showwarning = lambda *args, **kwargs: None
     logging.getLogger("matplotlib").setLevel(logging.ERROR)  # it logs its style files' deprecation warnings
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")  # printed to stderr, not through `warnings`
-    from actions.content import ContentError, load_content
+    from content_library.content import ContentError, load_content
     from conversations import insights_report as rendering
     from conversations.insights import Insights, analyse, cluster_questions, read_conversations
     from conversations.store import (
@@ -76,7 +76,7 @@ def main(argv: List[str] | None = None) -> int:
         on_database,
         sqlite_file,
     )
-    from tests.nlu_helpers import nlu_examples
+    from nlu.examples import nlu_examples
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--endpoints", default="endpoints.yml", help="the endpoints file `rasa run` uses")
@@ -107,7 +107,8 @@ def main(argv: List[str] | None = None) -> int:
             print(f"insights: could not read {describe(url)}: {error}", file=sys.stderr)
             return 1
 
-    background = [text for texts in nlu_examples(*sorted(NLU_DIR.glob("*.yml"))).values() for text in texts]
+    # The training examples: what ordinary questions look like, for the clustering.
+    background = [text for texts in nlu_examples(*all_nlu_data()).values() for text in texts]
     clusters = cluster_questions(insights.questions, background)
     tz_name = datetime.now().astimezone().tzname() or "local"
     blocks = rendering.report(insights, clusters, titles, tz_name, date.today())

@@ -25,13 +25,13 @@ from typing import Dict, List, Sequence, Set
 
 import yaml
 
-from actions.content import read_yaml
+from content_library.content import read_yaml
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 MARKER = "TODO(new-topic)"
 TOPIC_ID = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 # Rasa's own intent for "not sure" (data/rules.yml sends it to action_clarify), and the contact details'
-# sign-off id (actions/content.py: CONTACTS).
+# sign-off id (content_library/content.py: CONTACTS).
 RESERVED = {"nlu_fallback", "contacts"}
 TRAINING_PLACEHOLDERS = 20  # tests/test_understanding.py: MIN_TRAINING_EXAMPLES
 HELD_OUT_PLACEHOLDERS = 5  # tests/test_understanding.py: MIN_TEST_EXAMPLES

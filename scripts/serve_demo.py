@@ -12,11 +12,11 @@ import html
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DIST = ROOT / "widget" / "dist"
-DEMO_PAGE = ROOT / "widget" / "demo" / "index.html"
+from paths import WIDGET_DIR
+
+DIST = WIDGET_DIR / "dist"
+DEMO_PAGE = WIDGET_DIR / "demo" / "index.html"
 SERVED_FILES = {"/itb-chat.js", "/itb-chat.js.map"}
 
 

@@ -19,10 +19,12 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import requests
 
-from actions.content import Content
 from connectors.guard import REPLY_DEADLINE_ENV
-from tests.servers import Stack, start_stack
-from tests.socketio_client import socketio_replies
+from content_library.content import Content
+from harness.servers import Stack, start_stack
+from tests.support.socketio_client import socketio_replies
+
+pytestmark = pytest.mark.e2e
 
 DEADLINE = 3.0  # seconds; the default is 8, shortened so the test is quick
 

@@ -8,7 +8,6 @@ import hmac
 import logging
 import re
 import sys
-from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import aiohttp
@@ -19,7 +18,6 @@ from rasa.core.run import create_http_input_channels
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
 from sanic import Sanic
 
-from actions.content import Content
 from actions.messages import answer_message, reply_message
 from connectors.env import ChannelEnv, NotConfiguredChannel, channel_from_env
 from connectors.facebook import (
@@ -35,7 +33,9 @@ from connectors.slack import SLACK_ENV, SlackChannel, slack_blocks
 from connectors.teams import TEAMS_ENV, TeamsChannel, suggested_actions
 from connectors.telegram import TELEGRAM_ENV, TelegramChannel, webhook_secret
 from connectors.twilio import TWILIO_ENV, TwilioChannel, sms_text
-from tests.servers import free_port
+from content_library.content import Content
+from harness.servers import free_port
+from paths import CREDENTIALS, ROOT
 
 ON_CALL = "(03) 9345 5522"
 TWILIO_MAX_BODY = 1600  # characters; the strictest limit of the five apps (Messenger: 2000, Telegram: 4096)
@@ -262,7 +262,7 @@ def test_with_its_variables_a_channel_is_built_with_the_defaults_for_the_rest() 
 
 def test_the_readme_names_every_variable_of_every_channel() -> None:
     """credentials.yml points to the README for the variables, so the README must not drift from ChannelEnv."""
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("\n## Messaging apps\n", 1)[1].split("\n## ", 1)[0]
     for _, env, _ in CHANNELS:
         for name in (*env.required, *env.optional):
@@ -373,7 +373,7 @@ def test_every_channel_in_credentials_yml_puts_the_guard_next_to_rasa(monkeypatc
         guarded_handlers.append(on_new_message)
         return on_new_message
 
-    channels = create_http_input_channels(None, str(Path(__file__).parents[1] / "credentials.yml"))
+    channels = create_http_input_channels(None, str(CREDENTIALS))
     assert len(channels) == 7
     for channel in channels:
         monkeypatch.setattr(sys.modules[type(channel).__module__], "guarded", recording_guard)

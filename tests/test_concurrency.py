@@ -17,8 +17,10 @@ from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
-from bench.conversations import Turn, fetch_user_texts, run_conversations
-from tests.servers import Stack, start_stack
+from harness.rest_client import Turn, fetch_user_texts, run_conversations
+from harness.servers import Stack, start_stack
+
+pytestmark = pytest.mark.e2e
 
 # answer_id -> a question the model sends there.
 QUESTIONS = {

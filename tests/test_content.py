@@ -7,11 +7,11 @@ from typing import Any, Dict, List, Set
 
 import pytest
 
-from actions.content import KINDS, Content, ContentError, parse_content, read_yaml
-from tests.conftest import ROOT, SHARED_SOURCES
-from tests.nlu_helpers import nlu_examples
+from content_library.content import KINDS, Content, ContentError, parse_content, read_yaml
+from nlu.examples import nlu_examples
+from paths import CONTENT_DIR, RULES, SOURCES_DIR_VARIABLE, all_nlu_data, sources_dir
+from tests.support.outside import missing
 
-CONTENT_DIR = ROOT / "content"
 # Intents answered by something other than a fact-sheet answer.
 URGENT_INTENTS = {"urgent", "emergency"}
 REPLY_INTENTS = {
@@ -38,7 +38,7 @@ def words(text: str) -> List[str]:
 
 def rule_intents(action: str) -> Set[str]:
     intents: Set[str] = set()
-    for rule in read_yaml(ROOT / "data" / "rules.yml")["rules"]:
+    for rule in read_yaml(RULES)["rules"]:
         steps = rule["steps"]
         if not any(step.get("action") == action for step in steps):
             continue
@@ -50,13 +50,13 @@ def rule_intents(action: str) -> Set[str]:
 
 
 def trained_intents() -> Set[str]:
-    return set(nlu_examples(*(ROOT / "data" / "nlu").glob("*.yml")))
+    return set(nlu_examples(*all_nlu_data()))
 
 
 def source_text(file_name: str) -> str:
-    path = SHARED_SOURCES / file_name
+    path = sources_dir() / file_name
     if not path.exists():
-        pytest.fail(f"Fact sheet {path} is missing: the repository expects ../shared/sources beside it.")
+        missing(f"Fact sheet {path} is missing", f"put the sheets in ../shared/sources or set {SOURCES_DIR_VARIABLE}")
     return path.read_text(encoding="utf-8")
 
 

@@ -10,7 +10,6 @@ there. `make purge-conversations` is run for real, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import subprocess
 import time
@@ -26,10 +25,10 @@ from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
-from actions.content import Content
 from connectors.twilio import sms_text
+from content_library.content import Content
 from conversations.retention import DAYS_VARIABLE, SECONDS_PER_DAY
 from conversations.store import (
     URL_VARIABLE,
@@ -39,9 +38,10 @@ from conversations.store import (
     sql_tracker_store_kwargs,
     store_url,
 )
-from tests.channel_stubs import PlatformStub
-from tests.servers import ROOT, Stack, server_env, start_stack
-from tests.test_channels_e2e import (
+from harness.servers import Stack, server_env, start_stack
+from paths import ENDPOINTS, ROOT
+from tests.support.channel_stubs import PlatformStub
+from tests.support.channels import (
     REFILL_QUESTION,
     channel_env,
     full_answer,
@@ -53,8 +53,6 @@ from tests.test_channels_e2e import (
     twilio_sms,
 )
 
-# The server the throwaway databases are created on; trust authentication, so any password is accepted.
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AUTH_TOKEN = secrets.token_hex(16)
 BAD_DAYS = ["abc", "0", "-5", "1.5", "30 days"]
 REFUSAL = "must be a whole number of days, 1 or more"
@@ -87,7 +85,7 @@ def test_without_tracker_store_url_conversations_are_kept_in_the_sqlite_file_end
     """What `rasa run` in a fresh checkout does: Rasa's own loading of endpoints.yml, no env, no database server."""
     monkeypatch.delenv(URL_VARIABLE, raising=False)
     monkeypatch.chdir(tmp_path)  # the file is relative to where `rasa run` starts
-    store = TrackerStore.create(read_endpoint_config(str(ROOT / "endpoints.yml"), "tracker_store"))
+    store = TrackerStore.create(read_endpoint_config(str(ENDPOINTS), "tracker_store"))
     assert isinstance(store, ConversationStore)  # not Rasa's silent fallback to memory
     assert store.engine.url.database == str(tmp_path / "var" / "conversations.db")
     tracker = DialogueStateTracker.from_events("parent-1", [UserUttered("hello", timestamp=time.time())])
@@ -109,7 +107,7 @@ def test_sqlite_keeps_a_write_ahead_log_so_a_turn_commits_without_a_full_sync(
 
 
 def test_the_default_database_is_in_var_which_git_ignores() -> None:
-    assert configured_url(ROOT / "endpoints.yml", environ={}).database == str(Path("var/conversations.db").resolve())
+    assert configured_url(ENDPOINTS, environ={}).database == str(Path("var/conversations.db").resolve())
     ignored = subprocess.run(["git", "check-ignore", "-q", "var/conversations.db"], cwd=ROOT)
     assert ignored.returncode == 0, "var/ must be in .gitignore: conversations are personal data"
 
@@ -159,12 +157,6 @@ def tracker_events(stack: Stack, sender_id: str) -> List[Dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def platforms() -> Iterator[PlatformStub]:
-    with PlatformStub() as stub:
-        yield stub
-
-
-@pytest.fixture(scope="module")
 def restarted(
     model_path: Path, tmp_path_factory: pytest.TempPathFactory, platforms: PlatformStub
 ) -> Iterator[Restarted]:
@@ -191,11 +183,13 @@ def restarted(
     second.stop()
 
 
+@pytest.mark.e2e
 def test_both_conversations_were_written_to_the_stacks_own_sqlite_file(restarted: Restarted) -> None:
     assert restarted.events_in_file_before[restarted.rest_sender] >= 3  # at least: user, action, bot
     assert restarted.events_in_file_before[restarted.mobile] >= 3
 
 
+@pytest.mark.e2e
 def test_after_a_restart_the_tracker_still_has_the_turns_from_before(restarted: Restarted) -> None:
     [reply] = restarted.replies_before
     assert reply["custom"]["answer_id"] == "pump_refill"
@@ -204,6 +198,7 @@ def test_after_a_restart_the_tracker_still_has_the_turns_from_before(restarted: 
     assert [e["text"] for e in events if e["event"] == "bot"][:1] == [reply["text"]]
 
 
+@pytest.mark.e2e
 def test_after_a_restart_a_new_message_is_added_after_the_turns_from_before(restarted: Restarted) -> None:
     [reply] = restarted.stack.send("/pump_how_it_works", restarted.rest_sender)
     assert reply["custom"]["answer_id"] == "pump_how_it_works"
@@ -211,6 +206,7 @@ def test_after_a_restart_a_new_message_is_added_after_the_turns_from_before(rest
     assert texts[:1] == [REFILL_QUESTION] and texts[-1] == "/pump_how_it_works"
 
 
+@pytest.mark.e2e
 def test_after_a_restart_an_sms_number_still_picks_from_the_list_sent_before_it(
     restarted: Restarted, platforms: PlatformStub, content: Content
 ) -> None:
@@ -225,25 +221,7 @@ def test_after_a_restart_an_sms_number_still_picks_from_the_list_sent_before_it(
 # --- PostgreSQL, from TRACKER_STORE_URL ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[URL]:
-    """A throwaway database on the local PostgreSQL, dropped afterwards; its URL has a password that must not leak."""
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"itb_conversations_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as error:
-        admin.dispose()
-        # The project's machines and CI run PostgreSQL for exactly this test: its absence is a failure.
-        pytest.fail(f"no PostgreSQL at {make_url(POSTGRES_ADMIN_URL)!r} (set TEST_POSTGRES_URL): {error.orig}")
-    password = f"pw-{secrets.token_hex(8)}"
-    yield make_url(POSTGRES_ADMIN_URL).set(database=name, password=password)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
+@pytest.mark.e2e
 def test_tracker_store_url_keeps_the_conversation_in_postgresql_and_the_password_out_of_the_log(
     model_path: Path, tmp_path: Path, postgres_url: URL
 ) -> None:

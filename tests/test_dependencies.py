@@ -11,7 +11,6 @@ import re
 import sys
 from dataclasses import dataclass
 from importlib import metadata
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -22,12 +21,13 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from paths import ROOT
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements.lock"
 PYPROJECT = ROOT / "pyproject.toml"
 SAFE_RASA = Version("3.6.21")

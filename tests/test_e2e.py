@@ -7,9 +7,11 @@ import uuid
 
 import pytest
 
-from actions.content import KINDS
-from tests.servers import Stack
-from tests.socketio_client import socketio_replies
+from content_library.content import KINDS
+from harness.servers import Stack
+from tests.support.socketio_client import socketio_replies
+
+pytestmark = pytest.mark.e2e
 
 ON_CALL = "(03) 9345 5522"
 

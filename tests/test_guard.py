@@ -8,11 +8,11 @@ from typing import Any, Awaitable, Callable, Dict, List
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from actions.content import Content
 from connectors.guard import REPLY_DEADLINE_ENV, guarded
 from connectors.incoming import MAX_CHARS, prepare
 from connectors.replies import OneMessageCollector
 from connectors.unreadable import UNREADABLE
+from content_library.content import Content
 from urgency.red_flags import RedFlagMatcher
 
 Handler = Callable[[UserMessage], Awaitable[Any]]

@@ -14,8 +14,10 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from actions.content import Content
-from tests.servers import Stack, start_stack
+from content_library.content import Content
+from harness.servers import Stack, start_stack
+
+pytestmark = pytest.mark.e2e
 
 DEMO_ORIGIN = "http://localhost:8080"
 

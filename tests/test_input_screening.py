@@ -9,8 +9,8 @@ import yaml
 
 from connectors.origins import allowed_origins, origin_allowed
 from connectors.rest import request_error
-from language.screen import OTHER_LANGUAGE, reading
-from tests.servers import ROOT
+from nlu.screen import OTHER_LANGUAGE, reading
+from paths import ROOT, all_nlu_data
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,7 @@ def test_text_without_words_is_unreadable(text: str) -> None:
 def english_examples() -> list[str]:
     """Every English message the project trains and tests on."""
     texts = []
-    for path in [*(ROOT / "data" / "nlu").glob("*.yml"), *(ROOT / "tests" / "nlu").glob("*.yml")]:
+    for path in [*all_nlu_data(), *(ROOT / "tests" / "nlu").glob("*.yml")]:
         for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
             if item.get("intent") != OTHER_LANGUAGE:
                 texts += [line[2:] for line in item.get("examples", "").splitlines() if line.startswith("- ")]

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.content import Content
+from content_library.content import Content
 from conversations.insights import (
     WITHOUT_WORDS,
     Question,
@@ -34,9 +34,9 @@ from conversations.insights import (
 )
 from conversations.insights_report import CHARTS, html_page, markdown, report
 from conversations.store import URL_VARIABLE, ConversationStore
+from nlu.examples import nlu_examples
+from paths import ENDPOINTS, all_nlu_data
 from scripts import insights as command
-from tests.nlu_helpers import nlu_examples
-from tests.servers import ROOT
 
 MONDAY = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc).timestamp()
 DAY = 24 * 60 * 60
@@ -249,7 +249,7 @@ def test_since_counts_only_later_messages_but_a_rating_still_finds_an_earlier_an
 
 @pytest.fixture(scope="module")
 def background() -> List[str]:
-    return [text for texts in nlu_examples(*sorted((ROOT / "data" / "nlu").glob("*.yml"))).values() for text in texts]
+    return [text for texts in nlu_examples(*all_nlu_data()).values() for text in texts]
 
 
 def test_paraphrases_are_grouped_and_unrelated_questions_kept_apart(background: List[str]) -> None:
@@ -383,7 +383,7 @@ def store_conversations(db: Path, monkeypatch: pytest.MonkeyPatch, conversations
 def run_command(db: Path, out: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
     monkeypatch.setenv(URL_VARIABLE, f"sqlite:///{db}")
     monkeypatch.setenv("SQLALCHEMY_SILENCE_UBER_WARNING", "1")  # so the command's setdefault changes nothing
-    return command.main(["--endpoints", str(ROOT / "endpoints.yml"), "--out", str(out), *args])
+    return command.main(["--endpoints", str(ENDPOINTS), "--out", str(out), *args])
 
 
 def sms_conversations() -> Dict[str, List[Event]]:
@@ -484,7 +484,7 @@ def test_an_unreachable_database_is_named_without_its_password(
 ) -> None:
     monkeypatch.setenv(URL_VARIABLE, "postgresql://itb:s3cret-pw@127.0.0.1:9/itb")  # port 9: nothing listens
     monkeypatch.setenv("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-    assert command.main(["--endpoints", str(ROOT / "endpoints.yml"), "--out", str(tmp_path / "out")]) == 1
+    assert command.main(["--endpoints", str(ENDPOINTS), "--out", str(tmp_path / "out")]) == 1
     printed = capsys.readouterr()
     assert "could not read postgresql://itb:***@127.0.0.1:9/itb" in printed.err
     assert "s3cret-pw" not in printed.out + printed.err

@@ -23,12 +23,14 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy.engine import URL
 
-from actions.content import Content
+from content_library.content import Content
 from conversations.insights import UNANSWERED_KINDS
 from conversations.insights_report import CHARTS, md
 from conversations.store import URL_VARIABLE
-from tests.servers import ROOT, server_env, start_stack
-from tests.test_conversation_store import postgres_url  # noqa: F401 (a fixture: a throwaway PostgreSQL database)
+from harness.servers import server_env, start_stack
+from paths import ROOT
+
+pytestmark = pytest.mark.e2e
 
 FACT = "how often does the pump need refilling?"
 HOT_TUB = "can my son go in a hot tub with the pump"
@@ -172,7 +174,7 @@ def test_the_html_page_is_self_contained_and_has_the_same_findings(from_sqlite: 
 def test_the_same_conversations_in_postgresql_give_the_same_report(
     generated: Generated,
     from_sqlite: Written,
-    postgres_url: URL,  # noqa: F811
+    postgres_url: URL,
 ) -> None:
     copy_events(URL.create("sqlite", database=str(generated.conversations_db)), postgres_url)
     out = generated.workdir / "report-postgresql"

@@ -19,10 +19,10 @@ from typing import Any, Dict, List, Sequence
 import pytest
 import yaml
 
-from actions.content import load_content, read_yaml
+from content_library.content import load_content, read_yaml
+from nlu.examples import nlu_examples
+from paths import CONTENT_DIR, HELD_OUT_NLU, NLU_DATA, ROOT
 from scripts.new_topic import MARKER, main
-from tests.nlu_helpers import nlu_examples
-from tests.servers import ROOT
 
 TOPIC = "pump_mri"
 # A title that isn't a plain YAML scalar (": " and a quote), to show it is written so it reads back the same.
@@ -121,7 +121,7 @@ def test_domain_gets_the_intent_after_the_last_answer_intent_and_nothing_else(sc
         yaml.safe_load(before)["intents"],
         read_yaml(scaffolded["root"] / "domain.yml")["intents"],
     )
-    answers = read_yaml(ROOT / "content" / "answers.yml")["answers"]
+    answers = read_yaml(CONTENT_DIR / "answers.yml")["answers"]
     last_answer = [intent for intent in old_intents if intent in answers][-1]
     at = new_intents.index(TOPIC)
     assert new_intents[at - 1] == last_answer
@@ -145,7 +145,7 @@ def test_a_training_file_with_placeholders_and_the_reason_for_twenty(scaffolded:
     assert all(MARKER in example for example in examples[TOPIC])
     comments = " ".join(line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#"))
     assert "at least" in comments and "20" in comments and "own words" in comments
-    assert read_yaml(path)["version"] == read_yaml(ROOT / "data" / "nlu" / "pump.yml")["version"]
+    assert read_yaml(path)["version"] == read_yaml(NLU_DATA / "pump.yml")["version"]
 
 
 def test_held_out_placeholders_are_appended(scaffolded: Dict[str, Any]) -> None:
@@ -155,7 +155,7 @@ def test_held_out_placeholders_are_appended(scaffolded: Dict[str, Any]) -> None:
     assert len(held_out[TOPIC]) >= 5
     assert all(MARKER in example for example in held_out[TOPIC])
     assert {intent: texts for intent, texts in held_out.items() if intent != TOPIC} == nlu_examples(
-        ROOT / "tests" / "nlu" / "test_nlu.yml"
+        HELD_OUT_NLU
     )
 
 
@@ -249,7 +249,7 @@ def test_refusals_change_nothing(
 def test_an_unknown_section_lists_every_valid_one(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(repo, section="Nowhere") == 2
     message = capsys.readouterr().err
-    for section in read_yaml(ROOT / "content" / "sources.yml")["sources"][SOURCE]["sections"]:
+    for section in read_yaml(CONTENT_DIR / "sources.yml")["sources"][SOURCE]["sections"]:
         assert f'"{section}"' in message
 
 

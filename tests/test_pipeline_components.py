@@ -25,14 +25,14 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.common import override_defaults
 
-from actions.content import read_yaml
-from language.intent_classifier import IntentClassifier
-from language.minilm import ModelNotInstalledError, installed_model, shared_model
-from language.sentence_embeddings import SentenceEmbeddingFeaturizer
-from language.tfidf import TfidfFeaturizer
+from content_library.content import read_yaml
+from nlu.intent_classifier import IntentClassifier
+from nlu.minilm import ModelNotInstalledError, installed_model, shared_model
+from nlu.sentence_embeddings import SentenceEmbeddingFeaturizer
+from nlu.tfidf import TfidfFeaturizer
+from paths import CONFIG
 
 EMBEDDING_WIDTH = 384
-CONFIG = Path(__file__).resolve().parents[1] / "config.yml"
 
 # Three intents, six examples each: enough for the classifier, few enough to encode in a fraction of a second.
 TRAINING_EXAMPLES: Dict[str, List[str]] = {

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from actions import actions
-from actions.content import ContentError, load_content, read_content
-from actions.signoff import SignOffError, Status, check, items, read_lock
+from content_library.content import ContentError, load_content, read_content
+from content_library.signoff import SignOffError, Status, check, items, read_lock
+from paths import CONTENT_DIR
 from scripts.approve import ApprovalError, approve
 from scripts.content_report import main as content_report
-from tests.conftest import ROOT
-from tests.test_actions import run, tracker_for
+from tests.support.actions import run, tracker_for
+from tests.support.files import edit
 
-CONTENT_DIR = ROOT / "content"
 REVIEWER = "Dr Test, consultant (test fixture)"
 TODAY = dt.date(2026, 11, 21)
 
@@ -40,12 +40,6 @@ def test_every_text_is_approved_as_it_stands_and_within_its_review_date(item_id:
 def content_copy(tmp_path: Path) -> Path:
     """A copy of content/ to edit: the repository's own files are never touched."""
     return Path(shutil.copytree(CONTENT_DIR, tmp_path / "content"))
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} is not in {path.name} exactly once"
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def statuses(directory: Path, today: dt.date = TODAY) -> dict:

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from actions.content import CONTENT_DIR, CONTENT_DIR_VARIABLE
-from tests.servers import MODEL, start_stack, wait_until_up
-from tests.test_signoff import edit
+from harness.servers import start_stack, wait_until_up
+from paths import CONTENT_DIR, CONTENT_DIR_VARIABLE, MODEL
+from tests.support.files import edit
+
+pytestmark = pytest.mark.e2e
 
 
 def edited_content(tmp_path: Path, file: str, old: str, new: str) -> Path:

@@ -23,8 +23,11 @@ from typing import Dict, Iterator, Tuple
 import pytest
 import requests
 
+from harness.servers import START_TIMEOUT, Stack, free_port, free_ports, server_env
+from paths import CONTENT_DIR, ROOT
 from scripts import check_model
-from tests.servers import ROOT, START_TIMEOUT, Stack, free_port, free_ports, server_env
+
+pytestmark = pytest.mark.e2e
 
 QUICK_EXIT = 60  # seconds: a check that fails before any server starts
 
@@ -360,7 +363,7 @@ def test_a_server_that_misses_its_start_up_time_stops_everything(tmp_path: Path)
     # A server that never comes up, whatever the machine's speed: the action server's content file is a
     # named pipe nobody writes to, so reading it blocks. (Relying on the server being slower than 1 s
     # failed once the machine was warm: it answered, and run.sh carried on starting the Rasa server.)
-    content = Path(shutil.copytree(ROOT / "content", tmp_path / "content"))
+    content = Path(shutil.copytree(CONTENT_DIR, tmp_path / "content"))
     (content / "answers.yml").unlink()
     os.mkfifo(content / "answers.yml")
     outcome = run_sh(tmp_path, ACTIONS_START_TIMEOUT="1", ITB_CONTENT_DIR=str(content))
@@ -374,7 +377,7 @@ def test_a_server_that_misses_its_start_up_time_stops_everything(tmp_path: Path)
 def test_missing_embedding_weights_are_named_before_the_rasa_server_starts(
     model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from language import minilm
+    from nlu import minilm
 
     assert check_model.main([str(model_path)]) == 0
     monkeypatch.setattr(minilm, "MODEL_HOME", tmp_path)  # an environment without the weights

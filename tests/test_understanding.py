@@ -10,15 +10,16 @@ from typing import Any, Dict
 
 import pytest
 
-from actions.content import read_yaml
-from tests.nlu_helpers import nlu_examples
-from tests.servers import ROOT, server_env
-from tests.urgency_eval import score
+from bench.urgency_lists import score
+from content_library.content import read_yaml
+from harness.servers import server_env
+from nlu.examples import nlu_examples
+from paths import HELD_OUT_NLU, ROOT, URGENCY_LISTS, all_nlu_data
 
 # The pipeline reaches 0.985 (README, "Performance"); a change that costs more than a few messages fails.
 MIN_MACRO_F1 = 0.95
 MAX_FALSE_ALARM_RATE = 0.10
-URGENCY = ROOT / "tests" / "urgency"
+URGENCY = URGENCY_LISTS
 
 
 MIN_TRAINING_EXAMPLES = 20
@@ -26,8 +27,8 @@ MIN_TEST_EXAMPLES = 5
 
 
 def test_every_intent_has_enough_training_and_held_out_examples(domain: Dict[str, Any]) -> None:
-    training = nlu_examples(*sorted((ROOT / "data" / "nlu").glob("*.yml")))
-    held_out = nlu_examples(ROOT / "tests" / "nlu" / "test_nlu.yml")
+    training = nlu_examples(*all_nlu_data())
+    held_out = nlu_examples(HELD_OUT_NLU)
     # Case and spacing don't make a new message: "what is ITB" is "what is itb".
     trained = {" ".join(text.lower().split()) for texts in training.values() for text in texts}
     for intent in domain["intents"]:

@@ -17,13 +17,17 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect, sync_playwright
 
-from actions.content import Content
-from tests.servers import ROOT, Stack, free_port, start_demo, start_stack
+from content_library.content import Content
+from harness.servers import Stack, free_port, start_demo, start_stack
+from paths import RESULTS, WIDGET_DIR
+from tests.support.outside import missing
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = ROOT / "results" / "widget"
+AXE = WIDGET_DIR / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = RESULTS / "widget"
 PHONE = {"width": 360, "height": 740}
 SOCKET_IO = re.compile(r"/socket\.io/")
 
@@ -68,7 +72,7 @@ def demo_url(stack: Stack, demo_port: int, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: run `scripts/install-chromium.sh` (make test does this).")
+        missing(f"Chromium is missing at {CHROMIUM}", "run scripts/install-chromium.sh (make test does it)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser

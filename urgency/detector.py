@@ -20,7 +20,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from urgency.red_flags import DEFAULT_RED_FLAGS_FILE, EMERGENCY, LEVELS, URGENT, RedFlagMatcher
+from urgency.red_flags import EMERGENCY, LEVELS, URGENT, RedFlagMatcher
 
 RED_FLAG_ENTITY = "red_flag"
 
@@ -36,7 +36,8 @@ class UrgencyDetector(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"red_flags_file": DEFAULT_RED_FLAGS_FILE, "classifier_threshold": 0.3}
+        # No red_flags_file: the served content's (ITB_CONTENT_DIR or content/), like every other text.
+        return {"red_flags_file": None, "classifier_threshold": 0.3}
 
     def __init__(self, config: Dict[str, Any], matcher: RedFlagMatcher) -> None:
         self._threshold = float(config["classifier_threshold"])

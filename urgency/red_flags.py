@@ -9,13 +9,14 @@ used: no downloaded model is needed, and matching is the same on every machine.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
 import spacy
 import yaml
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
+
+from paths import ROOT, content_dir
 
 URGENT = "urgent"
 EMERGENCY = "emergency"
@@ -24,8 +25,7 @@ GAP_WORDS = 3
 # Skipped when looking for a negation right before a match: "not an emergency".
 ARTICLES = frozenset({"a", "an", "the", "any"})
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_RED_FLAGS_FILE = "content/red_flags.yml"
+RED_FLAGS_FILE_NAME = "red_flags.yml"
 
 
 APOSTROPHES = frozenset("'’‘`")
@@ -116,9 +116,9 @@ class RedFlagMatcher:
             self._not_flags.add("not_red_flag", [phrase_to_pattern(p) for p in definitions["not_red_flags"]])
 
     @classmethod
-    def from_file(cls, path: str = DEFAULT_RED_FLAGS_FILE) -> "RedFlagMatcher":
-        """Read the phrase file; a relative path is taken from the project root."""
-        with open(PROJECT_ROOT / path, encoding="utf-8") as handle:
+    def from_file(cls, path: str | None = None) -> "RedFlagMatcher":
+        """Read the phrase file: the served content's (paths.content_dir()) unless a path is given."""
+        with open(ROOT / path if path else content_dir() / RED_FLAGS_FILE_NAME, encoding="utf-8") as handle:
             return cls(yaml.safe_load(handle))
 
     def _negated(self, doc: Doc, start: int) -> bool:

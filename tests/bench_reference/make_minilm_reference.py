@@ -1,6 +1,6 @@
 """Write minilm_reference.json: what sentence-transformers itself makes of a few awkward sentences.
 
-tests/test_bench_baselines.py holds language/minilm.py (numpy, no torch) to these token ids and embeddings, so
+tests/test_bench_baselines.py holds nlu/minilm.py (numpy, no torch) to these token ids and embeddings, so
 our re-implementation is checked against the real library once, without the project ever needing torch.
 
 Not run by the tests, and not in the project's virtualenv: run it by hand in a throwaway one, e.g.
@@ -9,7 +9,7 @@ Not run by the tests, and not in the project's virtualenv: run it by hand in a t
     /tmp/st-venv/bin/pip install torch==2.13.0 sentence-transformers   # pin torch: a CPU wheel, not CUDA's gigabytes
     /tmp/st-venv/bin/python tests/bench_reference/make_minilm_reference.py .cache/bench/all-MiniLM-L6-v2
 
-where the argument is the model folder that language.minilm.ensure_model extracted (the project's cache).
+where the argument is the model folder that nlu.minilm.ensure_model extracted (the project's cache).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Using a trained model and the NLU data files from Python, outside the Rasa server.
+"""A trained model used from Python, outside the Rasa server.
 
-Shared by the tests, the urgency report and scripts/compare_pipelines.py, so
-each reads examples and parses messages the same way.
+Shared by the tests, the benchmark, the urgency-list report and scripts/compare_pipelines.py,
+so each parses messages the way the Rasa server does.
 """
 
 from __future__ import annotations
@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any, Callable, Dict, List
-
-from actions.content import read_yaml
+from typing import Any, Callable, Dict
 
 Parse = Callable[[str], Dict[str, Any]]
 
@@ -31,13 +29,3 @@ def load_parser(model: Path) -> Parse:
     loop = asyncio.new_event_loop()
     agent = loop.run_until_complete(load_agent(model_path=str(model)))
     return lambda text: loop.run_until_complete(agent.parse_message(text))
-
-
-def nlu_examples(*paths: Path) -> Dict[str, List[str]]:
-    """The examples of each intent in Rasa NLU YAML files."""
-    examples: Dict[str, List[str]] = {}
-    for path in paths:
-        for item in read_yaml(path).get("nlu", []):
-            lines = [line[2:].strip() for line in item["examples"].splitlines() if line.startswith("- ")]
-            examples.setdefault(item["intent"], []).extend(lines)
-    return examples

@@ -2,7 +2,7 @@
 
 Used by tests/test_understanding.py, and on its own for the blind lists (their
 headers say how each has been used):
-  .venv/bin/python -m tests.urgency_eval tests/urgency/blind_messages_2.yml
+  .venv/bin/python -m bench.urgency_lists tests/urgency/blind_messages_2.yml
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
 
-from actions.content import read_yaml
-from tests.nlu_helpers import Parse, load_parser, quiet_logs
+from content_library.content import read_yaml
+from harness.model import Parse, load_parser, quiet_logs
+from paths import MODEL
 
 URGENT_LEVELS = ("urgent", "emergency")
 
@@ -57,7 +58,7 @@ def score(parse: Parse, urgent: List[Dict[str, str]], calm: List[Dict[str, str]]
     return result
 
 
-def main(path: str, model: str = "models/itb-assistant.tar.gz") -> None:
+def main(path: str, model: str = str(MODEL)) -> None:
     quiet_logs()
     lists = read_yaml(Path(path))
     result = score(load_parser(Path(model)), lists["urgent"], lists["calm"])

@@ -8,8 +8,8 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-from connectors.action_responses import RASA_VALIDATE, validate_action_result, validate_once
 from connectors.guard import guarded
+from rasa_patches.action_response_check import RASA_VALIDATE, validate_action_result, validate_once
 
 VALID = [
     {"events": [], "responses": []},

@@ -29,8 +29,9 @@ from typing import Dict, List, Mapping
 
 import yaml
 
-from actions.content import CONTACTS, Content, cited, content_dir, read_yaml
-from actions.review import Review
+from content_library.content import CONTACTS, Content, cited, read_yaml
+from content_library.review import Review
+from paths import content_dir
 
 LOCK_NAME = "approvals.lock"
 WITHHELD = "withheld"
@@ -93,7 +94,7 @@ def read_lock(directory: Path | None = None) -> Dict[str, str]:
 LOCK_HEADER = """\
 # The fingerprint (sha256) of each text as it was approved: its words, title and cited
 # sections, before contact details are filled in. Written by `make approve`; do not edit
-# by hand. A text whose fingerprint differs from this file is not served (actions/signoff.py).
+# by hand. A text whose fingerprint differs from this file is not served (content_library/signoff.py).
 """
 
 

@@ -6,7 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.servers import ROOT, server_env
+from harness.servers import server_env
+from paths import ROOT
 
 
 def test_stories_follow_the_rules(model_path: Path, tmp_path: Path) -> None:

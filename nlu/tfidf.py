@@ -4,7 +4,7 @@ Rasa's CountVectorsFeaturizer gives raw counts, on which a linear classifier wei
 words more than a short one's. Here each block (word 1-2-grams; character 2-5-grams within words, so
 "refil", "siezure" and "baclafen" still share most of their features with the right word) uses
 sublinear term frequency and is scaled to unit length, as a search engine would. Only sentence
-features: the classifier (language/intent_classifier.py) reads whole messages.
+features: the classifier (nlu/intent_classifier.py) reads whole messages.
 """
 
 from __future__ import annotations

@@ -15,9 +15,8 @@ import requests
 import yaml
 
 from connectors.guard import REPLY_DEADLINE_ENV
+from paths import ENDPOINTS, MODEL, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "itb-assistant.tar.gz"
 START_TIMEOUT = 240  # seconds; loading TensorFlow and the model on 2 cores
 TRACKER_STORE_URL = "TRACKER_STORE_URL"  # conversations/store.py reads it
 
@@ -125,7 +124,7 @@ def stack_endpoints(stack: Stack) -> Dict[str, Any]:
     cleared unless `extra_env` gives one, so no test writes to a database named in
     the developer's shell.
     """
-    with open(ROOT / "endpoints.yml", encoding="utf-8") as handle:
+    with open(ENDPOINTS, encoding="utf-8") as handle:
         tracker_store = yaml.safe_load(handle)["tracker_store"]
     return {
         "action_endpoint": {"url": f"http://127.0.0.1:{stack.actions_port}/webhook"},

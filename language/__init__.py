@@ -1,1 +1,0 @@
-"""Telling apart what the English-only model can read from what it can't."""
