@@ -127,7 +127,7 @@ test-fast: install
 # The benchmark (a report, not a test): understanding against four baselines, speed at 1, 10 and 50
 # conversations at once, memory, cold start and training time; medians of REPEATS runs. Writes
 # results/bench/ and prints the tables. About 40 minutes with REPEATS=3 on 2 cores, most of it training Rasa's
-# default pipeline. See bench/__main__.py and the README, "Performance".
+# default pipeline. See bench/__main__.py and docs/performance.md.
 REPEATS ?= 3
 bench: install $(MODEL)
 	$(BIN)/python -m bench --repeats $(REPEATS)
@@ -144,13 +144,13 @@ bench-load: install $(MODEL)
 	$(BIN)/python -m bench.load --conversations $(N) --messages $(M)
 
 # Deletes conversations idle for more than DAYS days (default: CONVERSATION_RETENTION_DAYS, or 30) from
-# the tracker store endpoints.yml and TRACKER_STORE_URL name. Run daily from cron: see the README. No
+# the tracker store endpoints.yml and TRACKER_STORE_URL name. Run daily from cron: see docs/operations.md. No
 # `install` prerequisite: a nightly job must not reinstall packages.
 purge-conversations:
 	@[ -x $(BIN)/python ] || { echo "No $(VENV): run make install first." >&2; exit 1; }
 	@$(BIN)/python -m scripts.purge_conversations $(if $(DAYS),--days '$(DAYS)')
 
-# Clinical sign-off (README, "Signing off what it says"). ANSWER: one id, several, or all; REVIEWER: who
+# Clinical sign-off (docs/content-and-signoff.md). ANSWER: one id, several, or all; REVIEWER: who
 # checked the text against its source; REVIEW_BY=YYYY-MM-DD (default a year on). Read from the environment
 # (make exports command-line settings), so a name with an apostrophe needs no escaping.
 approve: install
@@ -166,7 +166,7 @@ content-report: install
 insights: install
 	@$(BIN)/python -m scripts.insights $${SINCE:+--since "$$SINCE"}
 
-# A new fact-sheet topic without touching Python: see the README, "Adding a topic or a fact sheet".
+# A new fact-sheet topic without touching Python: see docs/content-and-signoff.md, "Adding a topic or a fact sheet".
 new-topic: install
 	@[ -n "$$TOPIC" ] && [ -n "$$TITLE" ] && [ -n "$$SOURCE" ] && [ -n "$$SECTION" ] || \
 	  { echo 'Usage: make new-topic TOPIC=<intent_id> TITLE="<button title>" SOURCE=<id in content/sources.yml> SECTION="<its section heading>"' >&2; exit 2; }

@@ -4,10 +4,10 @@ The word and character features (nlu/tfidf.py) need the parent to use a word the
 examples use; "the thing in his tummy keeps beeping" shares few with "the pump alarm is going
 off". A small pretrained sentence encoder closes that gap. Chosen by cross-validation on the
 training examples alone (5 folds, macro-F1): TF-IDF features with logistic regression 0.76;
-with these embeddings added 0.88 (at `weight` 2). README "Performance" has the held-out figures.
+with these embeddings added 0.88 (at `weight` 2). docs/performance.md has the held-out figures.
 
 The encoder is numpy (nlu/minilm.py): no TensorFlow or torch, about 20 ms of one core for a
-short message (README, "Performance", has the profile). Its weights are not stored in the trained
+short message (docs/performance.md has the profile). Its weights are not stored in the trained
 model: they come with the environment (`make install`), like a spaCy model, and are loaded once
 per process.
 """

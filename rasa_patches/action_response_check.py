@@ -3,7 +3,7 @@
 Rasa 3.6 calls `jsonschema.validate(response, schema)` for each custom action. That call
 first checks the schema itself against JSON Schema's 2020-12 meta-schema, and with
 jsonschema 4.17 (the newest Rasa 3.6 allows) that check is the slow part: profiling the
-Rasa server under load (README, "Performance") put three quarters of its time there, more
+Rasa server under load (docs/performance.md) put three quarters of its time there, more
 than the NLU model, the dialogue policy and the tracker store together.
 
 `validate_once` swaps in a method that checks the same response against the same schema

@@ -63,7 +63,7 @@ def _insert_after_last_answer(
     """Insert the topic after the last fact-sheet answer in lines[start:end], copying that line's layout.
 
     Keeping answer intents together (before urgent, the replies and chit-chat)
-    keeps the lists in the order the README and reviewers expect.
+    keeps the lists in the order docs/content-and-signoff.md and reviewers expect.
     """
     matches = [(index, item.match(lines[index])) for index in range(start, end)]
     found = [(index, match["prefix"]) for index, match in matches if match and match["name"] in answers]

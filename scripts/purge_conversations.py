@@ -1,6 +1,6 @@
 """Delete the conversations whose last message is older than the retention period (make purge-conversations).
 
-Run daily (see README, "Where conversations are kept"). It works on the database
+Run daily (see docs/operations.md, "Where conversations are kept"). It works on the database
 endpoints.yml and TRACKER_STORE_URL name, as `rasa run` does, and prints only
 how many conversations it deleted: never a sender id (on SMS, a parent's phone
 number) or what was said.

@@ -1,4 +1,4 @@
-"""How `make bench` scores and summarises: the figures in the README come from these functions."""
+"""How `make bench` scores and summarises: the figures in docs/performance.md come from these functions."""
 
 from __future__ import annotations
 

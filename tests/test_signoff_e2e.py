@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.servers import start_stack, wait_until_up
-from paths import CONTENT_DIR, CONTENT_DIR_VARIABLE, MODEL
+from paths import CONTENT_DIR, CONTENT_DIR_VARIABLE
 from tests.support.files import edit
 
 pytestmark = pytest.mark.e2e
@@ -20,9 +20,11 @@ def edited_content(tmp_path: Path, file: str, old: str, new: str) -> Path:
     return copy
 
 
-def test_an_answer_edited_after_approval_is_withheld_over_http_and_the_log_warns(tmp_path: Path) -> None:
+def test_an_answer_edited_after_approval_is_withheld_over_http_and_the_log_warns(
+    tmp_path: Path, model_path: Path
+) -> None:
     content = edited_content(tmp_path, "answers.yml", "refilling every 4 to 12 weeks", "refilling every 2 to 12 weeks")
-    stack = start_stack(tmp_path, MODEL, actions_env={CONTENT_DIR_VARIABLE: str(content)})
+    stack = start_stack(tmp_path, model_path, actions_env={CONTENT_DIR_VARIABLE: str(content)})
     try:
         [reply] = stack.send("how often does the pump need refilling?", "parent-signoff")
         [other] = stack.send("where does the pump go", "parent-signoff")
@@ -37,12 +39,12 @@ def test_an_answer_edited_after_approval_is_withheld_over_http_and_the_log_warns
 
 
 def test_an_unapproved_urgent_reply_stops_the_action_server_but_urgent_messages_still_get_the_number(
-    tmp_path: Path,
+    tmp_path: Path, model_path: Path
 ) -> None:
     content = edited_content(
         tmp_path, "answers.yml", "{hospital_phone} straight away. A baclofen", "{hospital_phone} now. A baclofen"
     )
-    stack = start_stack(tmp_path, MODEL, actions_env={CONTENT_DIR_VARIABLE: str(content)}, wait=False)
+    stack = start_stack(tmp_path, model_path, actions_env={CONTENT_DIR_VARIABLE: str(content)}, wait=False)
     try:
         with pytest.raises(RuntimeError, match=r"actions exited[\s\S]*urgent \(changed since approval\)"):
             wait_until_up(stack.servers["actions"], f"http://127.0.0.1:{stack.actions_port}/health")

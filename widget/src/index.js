@@ -4,7 +4,7 @@
 //           data-server="https://bot.example.org" data-title="ITB parents' assistant"
 //           data-color="#00558c" data-open="false" defer></script>
 //
-// README.md ("Putting the chat on a web page") documents the options.
+// docs/web-widget.md documents the options.
 
 import { ItbChat } from "./chat.js";
 import { readOptions } from "./options.js";
