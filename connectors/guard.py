@@ -39,7 +39,7 @@ from connectors.incoming import prepare, red_flag_level, warm_up
 from connectors.plain_text import OnNewMessage
 from connectors.unreadable import UNREADABLE
 from content_library.content import Content, load_content
-from content_library.signoff import SignOffError, require_fallbacks
+from content_library.signoff import SignOffError, red_flags_problem, require_fallbacks
 from rasa_patches.action_response_check import validate_once
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,9 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
         # Said loudly, but this server still starts: it sends the urgent replies, and a parent with an
         # urgent message must get the number even while a reworded apology waits for approval.
         logger.error("%s", error)
+    alarms = red_flags_problem(content)
+    if alarms:
+        logger.error("%s", alarms)
     deadline = reply_deadline()
     warm_up()
     quiet_expected_failures()

@@ -20,6 +20,7 @@ from content_library.review import Review, fingerprint, parse_review, plain
 from paths import content_dir
 
 MAX_RELATED = 3
+RED_FLAGS_FILE = "red_flags.yml"
 KINDS = (
     "answer",
     "urgent",
@@ -39,8 +40,13 @@ KINDS = (
 )
 
 
-# The id of the contact details' sign-off record (content_library/signoff.py): no answer or reply may take it.
+# The ids of the contact details' and the red-flag phrases' sign-off records (content_library/signoff.py): no
+# answer or reply may take them.
 CONTACTS = "contacts"
+RED_FLAGS = "red_flags"
+RESERVED_IDS = (CONTACTS, RED_FLAGS)
+# The published clinical list the red-flag categories implement (content/red_flags.yml: `implements`).
+RED_FLAGS_SOURCE = {"source": "rch_itb_complications", "section": "When to call your child's baclofen doctor:"}
 
 # The kinds of reply that offer numbers to call (see Content.calls).
 CALLING_KINDS = ("urgent", "emergency", "unavailable", "unreachable")
@@ -111,6 +117,38 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class RedFlagCategory:
+    """What a clinician signs off about one red-flag category: how severe, what it implements, its phrases."""
+
+    name: str
+    level: str
+    implements: Tuple[str, ...]  # items of the sheet's list, word for word
+    addition: str  # why it is (also) the project's own safety addition; empty if it is not
+    phrases: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RedFlags:
+    """content/red_flags.yml as one sign-off item: every phrase and cue that decides whether a message is urgent."""
+
+    categories: Mapping[str, RedFlagCategory]
+    cues: Mapping[str, Tuple[str, ...]]  # information, present, negation, not-red-flag ... cue lists
+    source: Citation | None
+    review: Review | None
+    fingerprint: str
+
+    def as_text(self) -> str:
+        """The file as a reviewer reads it in the content report: each category, its source, its phrases."""
+        lines = []
+        for category in self.categories.values():
+            where = "; ".join([*(f"implements “{item}”" for item in category.implements), category.addition])
+            phrases = " / ".join(category.phrases)
+            lines.append(f"{category.name} ({category.level}): {where.strip('; ')}. Phrases: {phrases}")
+        lines += [f"{name}: {' / '.join(cues)}" for name, cues in self.cues.items()]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
 class Content:
     answers: Mapping[str, Answer]
     replies: Mapping[str, Reply]
@@ -119,6 +157,7 @@ class Content:
     contacts_source: Citation | None
     contacts_review: Review | None
     contacts_fingerprint: str
+    red_flags: RedFlags
 
     def calls(self, kind: str) -> List[Dict[str, str]]:
         """The numbers a reply of this kind offers as tel: links, in the order to call them (none for most).
@@ -193,7 +232,35 @@ def _as_read(citations: List[Citation | None]) -> List[Dict[str, str]]:
     return [{"source": c.source.id, "short_name": c.source.short_name, **c.as_payload()} for c in citations if c]
 
 
-def parse_content(answers_file: Dict[str, Any], sources_file: Dict[str, Any], contacts_file: Dict[str, Any]) -> Content:
+def _red_flags(raw: Dict[str, Any], sources: Mapping[str, Source], problems: List[str]) -> RedFlags:
+    """The red-flag file's sign-off item; each category must say what it implements or why it is an addition."""
+    categories: Dict[str, RedFlagCategory] = {}
+    for name, category in (raw.get("categories") or {}).items():
+        implements = tuple(" ".join(str(item).split()) for item in category.get("implements") or ())
+        addition = " ".join(str(category.get("addition") or "").split())
+        if not implements and not addition:
+            problems.append(f"red flag {name}: say which sheet item it `implements`, or why it is an `addition`")
+        categories[name] = RedFlagCategory(
+            name, str(category.get("level")), implements, addition, tuple(category.get("phrases") or ())
+        )
+    cues = {key: tuple(value) for key, value in raw.items() if key.endswith("_cues") or key == "not_red_flags"}
+    source = _cite(RED_FLAGS_SOURCE, sources, RED_FLAGS, problems)
+    read = {key: value for key, value in raw.items() if key != "review"}  # every phrase, cue and level
+    return RedFlags(
+        categories=categories,
+        cues=cues,
+        source=source,
+        review=parse_review(raw.get("review"), RED_FLAGS, problems),
+        fingerprint=fingerprint({"red_flags": read, "source": _as_read([source])}),
+    )
+
+
+def parse_content(
+    answers_file: Dict[str, Any],
+    sources_file: Dict[str, Any],
+    contacts_file: Dict[str, Any],
+    red_flags_file: Dict[str, Any],
+) -> Content:
     """Build and check the content; raise ContentError naming every problem."""
     problems: List[str] = []
     contacts = {key: str(value) for key, value in contacts_file["contacts"].items()}
@@ -212,8 +279,8 @@ def parse_content(answers_file: Dict[str, Any], sources_file: Dict[str, Any], co
 
     answers: Dict[str, Answer] = {}
     for answer_id, raw in answers_file["answers"].items():
-        if answer_id == CONTACTS:
-            problems.append(f"answer {answer_id}: the id is the contact details' own")
+        if answer_id in RESERVED_IDS:
+            problems.append(f"answer {answer_id}: the id is reserved for a sign-off record")
         citations = [_cite(cited, sources, f"answer {answer_id}", problems) for cited in raw.get("sources") or []]
         if not raw.get("sources"):
             problems.append(f"answer {answer_id}: cites no source")
@@ -238,8 +305,8 @@ def parse_content(answers_file: Dict[str, Any], sources_file: Dict[str, Any], co
     for reply_id, raw in answers_file["replies"].items():
         if reply_id in answers:
             problems.append(f"reply {reply_id}: an answer has the same id")
-        if reply_id == CONTACTS:
-            problems.append(f"reply {reply_id}: the id is the contact details' own")
+        if reply_id in RESERVED_IDS:
+            problems.append(f"reply {reply_id}: the id is reserved for a sign-off record")
         if raw.get("kind") not in KINDS:
             problems.append(f"reply {reply_id}: kind {raw.get('kind')!r} is not one of {KINDS}")
         replies[reply_id] = Reply(
@@ -274,6 +341,7 @@ def parse_content(answers_file: Dict[str, Any], sources_file: Dict[str, Any], co
     contacts_review = parse_review(contacts_file.get("review"), "contacts", problems)
     cited = contacts_file.get("source") or {"source": None, "section": None}
     contacts_source = _cite(cited, sources, CONTACTS, problems)
+    red_flags = _red_flags(red_flags_file, sources, problems)
     if problems:
         raise ContentError("content/ has problems:\n- " + "\n- ".join(problems))
     return Content(
@@ -284,6 +352,7 @@ def parse_content(answers_file: Dict[str, Any], sources_file: Dict[str, Any], co
         contacts_source=contacts_source,
         contacts_review=contacts_review,
         contacts_fingerprint=fingerprint({"contacts": contacts, "source": _as_read([contacts_source])}),
+        red_flags=red_flags,
     )
 
 
@@ -298,6 +367,7 @@ def read_content(directory: Path) -> Content:
         read_yaml(directory / "answers.yml"),
         read_yaml(directory / "sources.yml"),
         read_yaml(directory / "contacts.yml"),
+        read_yaml(directory / RED_FLAGS_FILE),
     )
 
 

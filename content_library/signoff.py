@@ -29,7 +29,7 @@ from typing import Dict, List, Mapping
 
 import yaml
 
-from content_library.content import CONTACTS, Content, cited, read_yaml
+from content_library.content import CONTACTS, RED_FLAGS, Content, cited, read_yaml
 from content_library.review import Review
 from paths import content_dir
 
@@ -57,7 +57,7 @@ class SignOffError(RuntimeError):
 
 @dataclass(frozen=True)
 class Item:
-    """One thing a reviewer approves: an answer, a reply, or the contact details."""
+    """One thing a reviewer approves: an answer, a reply, the contact details, or the red-flag phrases."""
 
     id: str
     source: str
@@ -76,6 +76,9 @@ def items(content: Content) -> List[Item]:
     contacts_text = "; ".join(f"{key}: {value}" for key, value in content.contacts.items())
     contacts_source = cited((content.contacts_source,)) if content.contacts_source else ""
     found.append(Item(CONTACTS, contacts_source, contacts_text, content.contacts_fingerprint, content.contacts_review))
+    alarms = content.red_flags
+    alarms_source = cited((alarms.source,)) if alarms.source else ""
+    found.append(Item(RED_FLAGS, alarms_source, alarms.as_text(), alarms.fingerprint, alarms.review))
     return found
 
 
@@ -145,6 +148,22 @@ class SignOff:
 def check(content: Content, lock: Mapping[str, str], today: dt.date | None = None) -> SignOff:
     today = today or dt.date.today()
     return SignOff({item.id: status(item, lock, today) for item in items(content)})
+
+
+def red_flags_problem(content: Content, lock: Mapping[str, str] | None = None) -> str | None:
+    """Why the red-flag phrases are not signed off as they stand, if they are not.
+
+    Never a reason to stop using them: a phrase nobody has approved yet still catches an urgent
+    message, and an assistant that ignored them would miss it. So the Rasa server says so loudly,
+    the content report shows it, and `make test` fails, but the phrases stay in use.
+    """
+    state = check(content, read_lock() if lock is None else lock).statuses[RED_FLAGS]
+    if state is Status.APPROVED:
+        return None
+    return (
+        f"The red-flag phrases (content/red_flags.yml) are {state.value}. They are still used, so urgent messages "
+        f'are still caught. Review them, then run: make approve ANSWER={RED_FLAGS} REVIEWER="<who checked them>"'
+    )
 
 
 def require_fallbacks(content: Content) -> None:

@@ -1,7 +1,7 @@
 """Record that a reviewer approved texts as they stand now (make approve ANSWER=id REVIEWER="...").
 
-For each id (an answer, a reply, or `contacts`) it writes the review record into
-the content file, next to the text, and the text's fingerprint into
+For each id (an answer, a reply, `contacts` or `red_flags`) it writes the review
+record into the content file, next to the text, and the text's fingerprint into
 content/approvals.lock. Both changes go into the same commit as the text, so the
 history shows who approved which words, and when.
 
@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import List, Sequence
 
-from content_library.content import ContentError, read_content, read_yaml
+from content_library.content import RED_FLAGS, RED_FLAGS_FILE, ContentError, read_content, read_yaml
 from content_library.review import Review
 from content_library.signoff import CONTACTS, items, read_lock, write_lock
 from paths import content_dir
@@ -61,7 +61,7 @@ def set_review(text: str, section: str | None, item_id: str, review: Review) -> 
     """`text` with the item's review record replaced or added.
 
     `section` is `answers` or `replies` in answers.yml (the entry is `  <id>:` under it); None
-    puts the record at the top level of the file (contacts.yml).
+    puts the record at the top level of the file (contacts.yml, red_flags.yml: one item per file).
     """
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
@@ -95,7 +95,7 @@ def approve(
         raise ApprovalError('say who reviewed the text: REVIEWER="name or role"')
     if review_by <= on:
         raise ApprovalError(f"the review-by date {review_by} must be after the approval date {on}")
-    answers_file, contacts_file = directory / "answers.yml", directory / "contacts.yml"
+    answers_file = directory / "answers.yml"
 
     def load(where: Path) -> List:
         try:
@@ -112,27 +112,30 @@ def approve(
         )
 
     review = Review(approved_by=reviewer, approved_on=on, review_by=review_by)
-    answers_text, contacts_text = answers_file.read_text(encoding="utf-8"), contacts_file.read_text(encoding="utf-8")
+    # The file each record goes into, and where in it: the contacts and the red flags have one record per file.
+    whole_files = {CONTACTS: directory / "contacts.yml", RED_FLAGS: directory / RED_FLAGS_FILE}
+    texts = {path: path.read_text(encoding="utf-8") for path in (answers_file, *whole_files.values())}
     replies = read_yaml(answers_file)["replies"]
     for item_id in wanted:
-        if item_id == CONTACTS:
-            contacts_text = set_review(contacts_text, None, item_id, review)
+        if item_id in whole_files:
+            texts[whole_files[item_id]] = set_review(texts[whole_files[item_id]], None, item_id, review)
         else:
-            answers_text = set_review(answers_text, "replies" if item_id in replies else "answers", item_id, review)
+            section = "replies" if item_id in replies else "answers"
+            texts[answers_file] = set_review(texts[answers_file], section, item_id, review)
     # Check the edited files in a scratch copy first: a record that landed in the wrong place must
     # never reach content/, where it would stop the servers.
     with tempfile.TemporaryDirectory() as scratch:
         trial = Path(shutil.copytree(directory, Path(scratch) / "content"))
-        (trial / answers_file.name).write_text(answers_text, encoding="utf-8")
-        (trial / contacts_file.name).write_text(contacts_text, encoding="utf-8")
+        for path, text in texts.items():
+            (trial / path.name).write_text(text, encoding="utf-8")
         approved = {item.id: item for item in load(trial)}
     lock = {item_id: value for item_id, value in read_lock(directory).items() if item_id in known}  # none deleted
     for item_id in wanted:
         if approved[item_id].review != review:
             raise ApprovalError(f"could not write the review record of {item_id}: edit its entry by hand")
         lock[item_id] = approved[item_id].fingerprint
-    answers_file.write_text(answers_text, encoding="utf-8")
-    contacts_file.write_text(contacts_text, encoding="utf-8")
+    for path, text in texts.items():
+        path.write_text(text, encoding="utf-8")
     write_lock(lock, directory)
     return wanted
 

@@ -61,7 +61,7 @@ body { font-family: system-ui, sans-serif; margin: 2em; color: #111; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid #999; padding: 6px 8px; text-align: left; vertical-align: top; }
 th { background: #eee; }
-.text { max-width: 40em; }
+.text { max-width: 40em; white-space: pre-line; }
 .status-approved { color: #05612a; }
 .status-changed, .status-overdue, .status-not { color: #a00; font-weight: bold; }
 @media print { body { margin: 0; font-size: 10pt; } tr { page-break-inside: avoid; } }
@@ -85,7 +85,9 @@ def page(rows: Sequence[Row], today: dt.date) -> str:
 <p>Every text the assistant can send, on {today.isoformat()}: {html.escape(summary(rows))}.
 Only approved and overdue texts are sent to parents. An answer or reply that is not is
 replaced by the "withheld" reply; the texts the assistant falls back on (contacts, urgent
-replies, apologies) stop the action server from starting instead. Approve a text after checking it against its source:
+replies, apologies) stop the action server from starting instead. The red-flag phrases (<code>red_flags</code>)
+decide which messages get the urgent reply: they are used even when not approved, and the Rasa server logs
+an error until they are. Approve a text after checking it against its source:
 <code>make approve ANSWER=&lt;id&gt; REVIEWER="&lt;name or role&gt;"</code>.</p>
 <table><thead><tr>{header}</tr></thead><tbody>
 {chr(10).join(body)}

@@ -25,14 +25,14 @@ from typing import Dict, List, Sequence, Set
 
 import yaml
 
-from content_library.content import read_yaml
+from content_library.content import RESERVED_IDS, read_yaml
 from paths import ROOT
 
 MARKER = "TODO(new-topic)"
 TOPIC_ID = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 # Rasa's own intent for "not sure" (data/rules.yml sends it to action_clarify), and the contact details'
 # sign-off id (content_library/content.py: CONTACTS).
-RESERVED = {"nlu_fallback", "contacts"}
+RESERVED = {"nlu_fallback", *RESERVED_IDS}
 TRAINING_PLACEHOLDERS = 20  # tests/test_understanding.py: MIN_TRAINING_EXAMPLES
 HELD_OUT_PLACEHOLDERS = 5  # tests/test_understanding.py: MIN_TEST_EXAMPLES
 DOMAIN_ITEM = re.compile(r"^(?P<prefix>\s+- )(?P<name>\w+)\s*$")
@@ -187,7 +187,7 @@ def check(root: Path, topic_id: str, title: str, source: str, section: str) -> N
     taken = [
         (domain.get("intents", []), "an intent in domain.yml"),
         ({*content.get("answers", {}), *content.get("replies", {})}, "an answer or reply id in content/answers.yml"),
-        (RESERVED, "reserved (Rasa's own intent, or the contact details' sign-off id)"),
+        (RESERVED, "reserved (Rasa's own intent, or the sign-off id of the contact details or the red flags)"),
     ]
     for names, where in taken:
         if topic_id in names:

@@ -22,14 +22,20 @@ def test_a_fact_question_gets_its_answer_source_and_related_topics(content: Cont
         },
         {
             "publisher": "The Royal Children's Hospital Melbourne",
+            "title": "Kids Health Info: Intrathecal baclofen 3 the ITB pump",
+            "date": "unknown (opening of the page only)",
+            "section": "How does the baclofen get in the pump?",
+        },
+        {
+            "publisher": "The Royal Children's Hospital Melbourne",
             "title": "Kids Health Info: Intrathecal baclofen 1 Introduction",
             "date": "November 2010",
             "section": "Contact",
         },
     ]
-    topics = ["/pump_how_it_works", "/withdrawal", "/contact_team"]
+    topics = ["/refill_procedure", "/withdrawal", "/contact_team"]
     assert [b["payload"] for b in message["buttons"]] == [*topics, "/feedback_helpful", "/feedback_unhelpful"]
-    assert message["buttons"][0]["title"] == content.answers["pump_how_it_works"].title
+    assert message["buttons"][0]["title"] == content.answers["refill_procedure"].title
 
 
 def test_every_answer_asks_whether_it_helped_with_two_buttons_after_the_topics(content: Content) -> None:

@@ -28,7 +28,9 @@ REPLY_INTENTS = {
     "feedback_helpful",
     "feedback_unhelpful",
 }
-MAX_ANSWER_CHARS = 400  # about 60 words: one phone screen
+# About 100 words: one screen of a phone at 360 px. The longest answers are the complete lists from the
+# sheets (when to call the doctor, what can go wrong): a clinical list is never cut short to fit.
+MAX_ANSWER_CHARS = 650
 COPIED_RUN = 8  # this many words in a row, word for word from a sheet, counts as pasted
 
 
@@ -87,7 +89,12 @@ def test_an_unknown_section_is_refused() -> None:
     answers = read_yaml(CONTENT_DIR / "answers.yml")
     answers["answers"]["pump_refill"]["sources"] = [{"source": "rch_itb_intro", "section": "Pump maintenance"}]
     with pytest.raises(ContentError, match="pump_refill.*Pump maintenance"):
-        parse_content(answers, read_yaml(CONTENT_DIR / "sources.yml"), read_yaml(CONTENT_DIR / "contacts.yml"))
+        parse_content(
+            answers,
+            read_yaml(CONTENT_DIR / "sources.yml"),
+            read_yaml(CONTENT_DIR / "contacts.yml"),
+            read_yaml(CONTENT_DIR / "red_flags.yml"),
+        )
 
 
 def test_a_duplicated_answer_id_is_refused(tmp_path: Any) -> None:

@@ -33,7 +33,7 @@ def test_a_fact_question_gets_its_answer_with_source_and_related_topics(stack: S
     assert reply["custom"]["answer_id"] == "pump_refill"
     assert reply["custom"]["source"][0]["section"] == "How does it work?"
     assert reply["custom"]["source_line"].startswith("Source: ")
-    topics = ["/pump_how_it_works", "/withdrawal", "/contact_team"]
+    topics = ["/refill_procedure", "/withdrawal", "/contact_team"]
     assert [b["payload"] for b in reply["buttons"]] == [*topics, "/feedback_helpful", "/feedback_unhelpful"]
 
 

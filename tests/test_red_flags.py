@@ -64,7 +64,7 @@ def test_information_questions_are_not_alarms(matcher: RedFlagMatcher, text: str
 def test_a_red_flag_in_a_general_question_is_set_aside_not_ignored(matcher: RedFlagMatcher) -> None:
     assessment = matcher.assess("can baclofen cause itching?")
     assert assessment.level is None and assessment.set_aside
-    assert [flag.category for flag in assessment.flags] == ["withdrawal_signs"]
+    assert [flag.category for flag in assessment.flags] == ["sweaty_itchy_grumpy"]
 
 
 @pytest.mark.parametrize("text", ["no fever, just asking", "not an emergency, but how often is it refilled"])

@@ -11,7 +11,7 @@ import pytest
 
 from actions import actions
 from content_library.content import ContentError, load_content, read_content
-from content_library.signoff import SignOffError, Status, check, items, read_lock
+from content_library.signoff import SignOffError, Status, check, items, read_lock, red_flags_problem
 from paths import CONTENT_DIR
 from scripts.approve import ApprovalError, approve
 from scripts.content_report import main as content_report
@@ -47,7 +47,7 @@ def statuses(directory: Path, today: dt.date = TODAY) -> dict:
 
 
 def test_an_edited_answer_is_changed_since_approval_and_nothing_else_is(content_copy: Path) -> None:
-    edit(content_copy / "answers.yml", "refilling every 4 to 12 weeks", "refilling every 4 to 10 weeks")
+    edit(content_copy / "answers.yml", "says every 4 to 12 weeks", "says every 4 to 10 weeks")
     changed = {item_id: state for item_id, state in statuses(content_copy).items() if state is not Status.APPROVED}
     assert changed == {"pump_refill": Status.CHANGED}
 
@@ -63,8 +63,8 @@ def test_a_changed_section_or_a_new_edition_of_a_sheet_needs_approval_again(cont
 def test_reflowing_a_paragraph_is_not_a_change(content_copy: Path) -> None:
     edit(
         content_copy / "answers.yml",
-        "refilling every 4 to 12 weeks. How often",
-        "refilling every 4 to 12 weeks.\n      How often",
+        "Derbyshire Healthcare NHS says every 4 to 12 weeks,",
+        "Derbyshire Healthcare NHS says\n      every 4 to 12 weeks,",
     )
     assert statuses(content_copy)["pump_refill"] is Status.APPROVED
 
@@ -78,14 +78,15 @@ def test_a_text_past_its_review_by_date_is_overdue_but_still_served() -> None:
 
 def test_approve_records_who_when_and_the_fingerprint_and_keeps_the_files_comments(content_copy: Path) -> None:
     answers = content_copy / "answers.yml"
-    edit(answers, "refilling every 4 to 12 weeks", "refilling every 4 to 10 weeks")
+    edit(answers, "says every 4 to 12 weeks", "says every 4 to 10 weeks")
     before = answers.read_text(encoding="utf-8").splitlines()
-    on = dt.date(2026, 12, 1)
+    # A day after the recorded approval, so that every line of the record changes.
+    on = read_content(content_copy).answers["pump_refill"].review.approved_on + dt.timedelta(days=1)
     approve(["pump_refill"], REVIEWER, on, on + dt.timedelta(days=180), content_copy)
     after = answers.read_text(encoding="utf-8").splitlines()
     assert statuses(content_copy, today=on)["pump_refill"] is Status.APPROVED
     review = read_content(content_copy).answers["pump_refill"].review
-    assert (review.approved_by, review.approved_on, review.review_by) == (REVIEWER, on, dt.date(2027, 5, 30))
+    assert (review.approved_by, review.approved_on, review.review_by) == (REVIEWER, on, on + dt.timedelta(days=180))
     changed = [line for line in after if line not in before]
     assert len(changed) == 3 and REVIEWER in changed[0]  # the record only; comments and other entries as they were
     assert len(after) == len(before)
@@ -100,9 +101,10 @@ def test_approve_replaces_a_hand_written_review_record_with_a_comment_after_it(c
     assert "# checked by phone" not in answers.read_text(encoding="utf-8")
 
 
-def test_no_answer_or_reply_may_take_the_contact_details_id(content_copy: Path) -> None:
-    edit(content_copy / "answers.yml", "  thank:\n", "  contacts:\n")
-    with pytest.raises(ContentError, match="reply contacts: the id is the contact details' own"):
+@pytest.mark.parametrize("reserved", ["contacts", "red_flags"])
+def test_no_answer_or_reply_may_take_a_sign_off_record_s_id(content_copy: Path, reserved: str) -> None:
+    edit(content_copy / "answers.yml", "  thank:\n", f"  {reserved}:\n")
+    with pytest.raises(ContentError, match=f"reply {reserved}: the id is reserved for a sign-off record"):
         read_content(content_copy)
 
 
@@ -112,6 +114,35 @@ def test_approving_the_contacts_writes_their_record_in_contacts_yml(content_copy
     approve(["contacts"], REVIEWER, TODAY, TODAY + dt.timedelta(days=30), content_copy)
     assert statuses(content_copy)["contacts"] is Status.APPROVED
     assert read_content(content_copy).contacts_review.approved_by == REVIEWER
+
+
+def test_a_new_red_flag_phrase_needs_approval_and_the_server_says_so_while_still_using_it(content_copy: Path) -> None:
+    edit(content_copy / "red_flags.yml", "      - empty pump\n", "      - empty pump\n      - pump * flat\n")
+    changed = {item_id: state for item_id, state in statuses(content_copy).items() if state is not Status.APPROVED}
+    assert changed == {"red_flags": Status.CHANGED}
+    problem = red_flags_problem(read_content(content_copy), read_lock(content_copy))
+    assert problem and "changed since approval" in problem and "make approve ANSWER=red_flags" in problem
+    assert "still used" in problem
+
+
+def test_a_comment_in_the_red_flag_file_is_not_a_change(content_copy: Path) -> None:
+    edit(content_copy / "red_flags.yml", "      - empty pump\n", "      - empty pump  # as parents say it\n")
+    assert statuses(content_copy)["red_flags"] is Status.APPROVED
+    assert red_flags_problem(read_content(content_copy), read_lock(content_copy)) is None
+
+
+def test_approving_the_red_flags_writes_their_record_in_red_flags_yml(content_copy: Path) -> None:
+    edit(content_copy / "red_flags.yml", "      - empty pump\n", "      - empty pump\n      - pump * flat\n")
+    approve(["red_flags"], REVIEWER, TODAY, TODAY + dt.timedelta(days=30), content_copy)
+    assert statuses(content_copy)["red_flags"] is Status.APPROVED
+    assert read_content(content_copy).red_flags.review.approved_by == REVIEWER
+    assert "# Red-flag terms" in (content_copy / "red_flags.yml").read_text(encoding="utf-8")  # comments kept
+
+
+def test_a_red_flag_category_must_say_what_it_implements_or_why_it_is_an_addition(content_copy: Path) -> None:
+    edit(content_copy / "red_flags.yml", "    addition: a parent asking for help urgently, whatever the sign\n", "")
+    with pytest.raises(ContentError, match="red flag asking_for_help: say which sheet item"):
+        read_content(content_copy)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +171,7 @@ def serve_from(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_edited_answer_is_withheld_with_the_number_and_the_log_names_it(
     content_copy: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    edit(content_copy / "answers.yml", "refilling every 4 to 12 weeks", "refilling every 4 to 10 weeks")
+    edit(content_copy / "answers.yml", "says every 4 to 12 weeks", "says every 4 to 10 weeks")
     serve_from(content_copy, monkeypatch)
     with caplog.at_level(logging.WARNING, logger="actions.actions"):
         [message] = run(actions.ActionRespond(), tracker_for("pump_refill"))
@@ -184,7 +215,7 @@ def test_the_actions_will_not_start_without_the_texts_they_fall_back_on_approved
 def test_the_content_report_lists_every_text_and_writes_a_printable_page(
     content_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    edit(content_copy / "answers.yml", "refilling every 4 to 12 weeks", "refilling every 4 to <b>10</b> weeks")
+    edit(content_copy / "answers.yml", "says every 4 to 12 weeks", "says every 4 to <b>10</b> weeks")
     monkeypatch.setenv("ITB_CONTENT_DIR", str(content_copy))
     page = tmp_path / "report.html"
     assert content_report(["--out", str(page)]) == 0

@@ -23,7 +23,7 @@ def edited_content(tmp_path: Path, file: str, old: str, new: str) -> Path:
 def test_an_answer_edited_after_approval_is_withheld_over_http_and_the_log_warns(
     tmp_path: Path, model_path: Path
 ) -> None:
-    content = edited_content(tmp_path, "answers.yml", "refilling every 4 to 12 weeks", "refilling every 2 to 12 weeks")
+    content = edited_content(tmp_path, "answers.yml", "says every 4 to 12 weeks", "says every 2 to 12 weeks")
     stack = start_stack(tmp_path, model_path, actions_env={CONTENT_DIR_VARIABLE: str(content)})
     try:
         [reply] = stack.send("how often does the pump need refilling?", "parent-signoff")

@@ -16,6 +16,7 @@ import yaml
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
+from content_library.content import RED_FLAGS_FILE
 from paths import ROOT, content_dir
 
 URGENT = "urgent"
@@ -25,7 +26,6 @@ GAP_WORDS = 3
 # Skipped when looking for a negation right before a match: "not an emergency".
 ARTICLES = frozenset({"a", "an", "the", "any"})
 
-RED_FLAGS_FILE_NAME = "red_flags.yml"
 
 
 APOSTROPHES = frozenset("'’‘`")
@@ -118,7 +118,7 @@ class RedFlagMatcher:
     @classmethod
     def from_file(cls, path: str | None = None) -> "RedFlagMatcher":
         """Read the phrase file: the served content's (paths.content_dir()) unless a path is given."""
-        with open(ROOT / path if path else content_dir() / RED_FLAGS_FILE_NAME, encoding="utf-8") as handle:
+        with open(ROOT / path if path else content_dir() / RED_FLAGS_FILE, encoding="utf-8") as handle:
             return cls(yaml.safe_load(handle))
 
     def _negated(self, doc: Doc, start: int) -> bool:
