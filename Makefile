@@ -13,7 +13,7 @@ BIN    := $(VENV)/bin
 PYTHON ?=
 MODEL  := models/itb-assistant.tar.gz
 # What the model is trained from: a change to any of these retrains it.
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
+TRAINING_INPUTS := config.yml domain.yml content/spellings.yml $(shell find data -name '*.yml')
 # The web chat widget: one bundled script, built from widget/src with npm.
 WIDGET := widget/dist/itb-chat.js
 NPM_INSTALLED := widget/node_modules/.package-lock.json

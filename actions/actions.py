@@ -22,8 +22,13 @@ from content_library.content import RED_FLAGS, Content, load_content
 
 logger = logging.getLogger(__name__)
 
-# Set by urgency.detector.UrgencyDetector in the Rasa server (declared in domain.yml).
+# Set in the Rasa server's NLU pipeline (declared in domain.yml): by urgency.detector.UrgencyDetector, which
+# red flag matched, or which one was told as past and over; by nlu.intent_classifier.IntentClassifier, the
+# answer to a message's other question.
 RED_FLAG_ENTITY = "red_flag"
+PAST_SIGN_ENTITY = "past_sign"
+SECOND_QUESTION_ENTITY = "second_question"
+IF_HAPPENING_NOW = "if_happening_now"
 # How many "Did you mean ...?" candidates to offer, and the least confidence
 # worth offering: below it a candidate is noise, not a near miss.
 MAX_CANDIDATES = 3
@@ -32,6 +37,12 @@ MIN_CANDIDATE_CONFIDENCE = 0.1
 
 def latest_intent(tracker: Tracker) -> str:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+def entity_values(tracker: Tracker, entity: str) -> List[str]:
+    """The values of one entity in the parent's latest message, in order, each once."""
+    found = (item.get("value") for item in tracker.latest_message.get("entities") or [] if item.get("entity") == entity)
+    return list(dict.fromkeys(value for value in found if value))
 
 
 def clarify_candidates(ranking: List[Dict[str, Any]], answer_ids: Collection[str]) -> List[str]:
@@ -113,11 +124,16 @@ class ActionRespond(Action):
         content = served()
         intent = latest_intent(tracker)
         if intent in content.approved.answers:
-            dispatcher.utter_message(**answer_message(content.approved, content.approved.answers[intent]))
+            also = entity_values(tracker, SECOND_QUESTION_ENTITY)
+            message = answer_message(content.approved, content.approved.answers[intent], also[0] if also else None)
+            dispatcher.utter_message(**message)
         elif content.written.has_topic(intent):
             content.reply(dispatcher, intent)
         else:
             content.reply(dispatcher, "fallback")
+        if entity_values(tracker, PAST_SIGN_ENTITY):
+            # A warning sign told as past and over: after the answer, what to do if it is happening now.
+            content.reply(dispatcher, IF_HAPPENING_NOW)
         return []
 
 
@@ -141,7 +157,7 @@ class ActionClarify(Action):
 
 
 class ActionUrgentFollowup(Action):
-    """After the urgent reply, adds the fact-sheet answer that helps (e.g. withdrawal)."""
+    """After the urgent reply, adds the text that helps: a fact-sheet answer (e.g. withdrawal), or a reply."""
 
     def name(self) -> str:
         return "action_urgent_followup"
@@ -155,11 +171,13 @@ class ActionUrgentFollowup(Action):
             followup = entity.get("followup")
             if entity.get("entity") == RED_FLAG_ENTITY and followup and followup not in followups:
                 followups.append(followup)
-        for answer_id in followups:
-            if answer_id in content.approved.answers:
-                dispatcher.utter_message(**answer_message(content.approved, content.approved.answers[answer_id]))
+        for text_id in followups:
+            if text_id in content.approved.answers:
+                dispatcher.utter_message(**answer_message(content.approved, content.approved.answers[text_id]))
+            elif text_id in content.approved.replies:  # e.g. what the assistant can do, after a bare cry for help
+                content.reply(dispatcher, text_id)
             else:  # the parent already has the number; only the log needs to know
-                content.log_withheld(answer_id)
+                content.log_withheld(text_id)
         return []
 
 

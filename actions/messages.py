@@ -29,11 +29,14 @@ def topic_buttons(content: Content, topic_ids: Iterable[str]) -> List[Dict[str, 
     ]
 
 
-def answer_message(content: Content, answer: Answer) -> Dict[str, Any]:
+def answer_message(content: Content, answer: Answer, also_asked: str | None = None) -> Dict[str, Any]:
+    """The answer, its related topics and "did this help?"; `also_asked`, the message's other question, first."""
     rating = topic_buttons(content, FEEDBACK)
-    return {
+    asked = [also_asked] if also_asked and also_asked != answer.id else []
+    topics = list(dict.fromkeys([*asked, *answer.related]))
+    message = {
         "text": answer.text,
-        "buttons": [*topic_buttons(content, answer.related), *rating],
+        "buttons": [*topic_buttons(content, topics), *rating],
         "json_message": {
             "kind": "answer",
             "answer_id": answer.id,
@@ -42,11 +45,18 @@ def answer_message(content: Content, answer: Answer) -> Dict[str, Any]:
             "feedback": [button["payload"] for button in rating],
         },
     }
+    if also_asked and also_asked != answer.id and content.has_topic(also_asked):
+        message["json_message"]["also_asked"] = also_asked
+    return message
 
 
 def reply_message(content: Content, reply: Reply, buttons: List[Dict[str, str]] | None = None) -> Dict[str, Any]:
+    custom: Dict[str, Any] = {"kind": reply.kind, "answer_id": reply.id}
+    calls = content.calls(reply.kind)
+    if calls:  # the numbers to show as tel: links, as the urgent replies carry them
+        custom["call"] = calls
     return {
         "text": reply.text,
         "buttons": topic_buttons(content, reply.buttons) if buttons is None else buttons,
-        "json_message": {"kind": reply.kind, "answer_id": reply.id},
+        "json_message": custom,
     }

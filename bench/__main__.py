@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List
 
 from bench import speed, training, understanding
-from paths import MODEL, RESULTS, ROOT
+from paths import MODEL, REALISTIC, RESULTS, ROOT
 
 OUT = RESULTS / "bench"
 SECTIONS = ("understanding", "speed", "training")
@@ -83,6 +83,8 @@ def run_understanding(args: argparse.Namespace) -> Dict[str, Any]:
         "training_messages": len(data.training.texts),
         "urgent_messages": len(data.urgent),
         "calm_messages": len(data.calm),
+        "realistic_messages": len(data.realistic),
+        "realistic_file": str(REALISTIC.relative_to(ROOT)),
         "systems": systems,
         "plots": [str(path.relative_to(ROOT)) for path in plots],
         "repeats": [[asdict(scores) for scores in run] for run in repeats],
@@ -180,6 +182,61 @@ def understanding_table(section: Dict[str, Any]) -> List[str]:
         ]
     if section["plots"]:
         lines += ["", "Plots: " + ", ".join(f"`{plot}`" for plot in section["plots"]) + "."]
+    return lines + [""] + realistic_table(section)
+
+
+def percent(part: float, whole: float) -> str:
+    return f"{part / whole:.1%} ({part:.0f}/{whole:.0f})" if whole else "–"
+
+
+def realistic_table(section: Dict[str, Any]) -> List[str]:
+    """The same systems on messages as parents really write them, in all and style by style."""
+    systems = [system for system in section["systems"] if system.get("realistic")]
+    if not systems:
+        return []
+    lines = [
+        "### Understanding parents as they really write",
+        "",
+        f"`{section['realistic_file']}`: {section['realistic_messages']} messages written blind in the ways parents "
+        "type on a phone (long stories, English as a second language, names spelt by ear, carers, signs that are "
+        "over, two questions, bare cries for help), read as the channels pass them on. A fact question is right "
+        "when it gets its answer (or, for two questions, either one); a false alarm is an urgent or 000 reply to "
+        f"a message that needed neither. Same runs as above. Command: {provenance(section)}.",
+        "",
+        "| system | fact questions answered right | \"Did you mean ...?\" | needless urgent reply | wrong answer | "
+        "advice, not covered, conversation handled | urgent recall | 000 for life-threatening | false alarms | "
+        "bare cries for help |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for system in systems:
+        r = system["realistic"]
+        lines.append(
+            f"| {system['system']} | {percent(r['facts_right'], r['facts'])} | "
+            f"{percent(r['facts_clarified'], r['facts'])} | {percent(r['facts_urgent'], r['facts'])} | "
+            f"{percent(r['facts_wrong'], r['facts'])} | "
+            f"{percent(r['other_handled']['right'], r['other_handled']['total'])} | "
+            f"{percent(r['urgent_caught']['right'], r['urgent_caught']['total'])} | "
+            f"{percent(r['emergency_caught']['right'], r['emergency_caught']['total'])} | "
+            f"{percent(r['false_alarms']['right'], r['false_alarms']['total'])} | "
+            f"{percent(r['bare_cries']['right'], r['bare_cries']['total'])} |"
+        )
+    styles = sorted({style for system in systems for style in system["realistic"]["by_style"]})
+    lines += [
+        "",
+        "Style by style: fact questions answered right, and false alarms (urgent recall per style is in bench.json).",
+        "",
+        "| style | " + " | ".join(system["system"] for system in systems) + " |",
+        "|---|" + "---|" * len(systems),
+    ]
+    for style in styles:
+        cells = []
+        for system in systems:
+            tallies = system["realistic"]["by_style"].get(style, {})
+            facts, alarms = tallies.get("facts right"), tallies.get("false alarms")
+            facts_cell = percent(facts["right"], facts["total"]) if facts else "–"
+            alarm_cell = f"{alarms['right']:.0f}/{alarms['total']:.0f}" if alarms else "–"
+            cells.append(f"{facts_cell}; alarms {alarm_cell}")
+        lines.append(f"| {style} | " + " | ".join(cells) + " |")
     return lines + [""]
 
 

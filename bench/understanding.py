@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 
+from bench import realistic
 from bench.training import rasa_train
-from content_library.content import read_yaml
+from connectors.incoming import prepare
+from content_library.content import load_content, read_yaml
 from harness.model import load_parser, quiet_logs
 from nlu.examples import nlu_examples
-from paths import CONFIG, HELD_OUT_NLU, NLU_DATA, URGENCY_LISTS, all_nlu_data
+from paths import CONFIG, HELD_OUT_NLU, NLU_DATA, REALISTIC, URGENCY_LISTS, all_nlu_data
 
 BLIND_URGENCY = URGENCY_LISTS / "blind_messages_2.yml"
 URGENT_INTENTS = ("urgent", "emergency")
@@ -49,6 +51,12 @@ class EvaluationData:
     test: Labelled
     urgent: List[str]  # must get the on-call number
     calm: List[str]  # must not
+    realistic: List[realistic.Message] = field(default_factory=list)  # as parents really write
+
+    @property
+    def realistic_texts(self) -> List[str]:
+        """What the model reads of each, after the channels' guard (connectors/incoming.py) has read it."""
+        return [prepare(message.text).text for message in self.realistic]
 
 
 def labelled(examples: Dict[str, List[str]]) -> Labelled:
@@ -66,6 +74,7 @@ def evaluation_data() -> EvaluationData:
         test=test,
         urgent=urgent + [item["text"] for item in blind["urgent"]],
         calm=calm + [item["text"] for item in blind["calm"]],
+        realistic=realistic.read_messages(REALISTIC) if REALISTIC.exists() else [],
     )
 
 
@@ -79,6 +88,8 @@ class Predictions:
     urgent_flagged: List[bool]
     calm_flagged: List[bool]
     asked_instead: int | None = None  # test messages that became "Did you mean ...?" (Rasa systems only)
+    # The reply each realistic message gets: the final intent (urgency and the fallback included).
+    realistic: List[str] = field(default_factory=list)
 
 
 @dataclass
@@ -95,6 +106,7 @@ class Scores:
     calm_total: int
     asked_instead: int | None
     per_intent_f1: Dict[str, float] = field(default_factory=dict)
+    realistic: Dict = field(default_factory=dict)  # bench/realistic.py's scores, as a dict
 
 
 def score(predictions: Predictions, data: EvaluationData) -> Scores:
@@ -116,7 +128,17 @@ def score(predictions: Predictions, data: EvaluationData) -> Scores:
         calm_total=len(data.calm),
         asked_instead=predictions.asked_instead,
         per_intent_f1={label: round(float(value), 4) for label, value in zip(labels, per_intent, strict=True)},
+        realistic=realistic_scores(predictions, data),
     )
+
+
+def realistic_scores(predictions: Predictions, data: EvaluationData) -> Dict:
+    if not data.realistic:
+        return {}
+    scored = realistic.score(data.realistic, predictions.realistic, load_content().answers)
+    result = scored.as_dict()
+    del result["misses"]  # quoted in full only by the tests, not in the published report
+    return result
 
 
 def train_rasa_nlu(config: Path, out_dir: Path) -> Tuple[Path, float]:
@@ -149,6 +171,7 @@ def rasa_predictions(system: str, config: Path, data: EvaluationData, workdir: P
         urgent_flagged=[result["intent"]["name"] in URGENT_INTENTS for result in parsed(data.urgent)],
         calm_flagged=[result["intent"]["name"] in URGENT_INTENTS for result in parsed(data.calm)],
         asked_instead=sum(result["intent"]["name"] == FALLBACK for result in test),
+        realistic=[result["intent"]["name"] for result in parsed(data.realistic_texts)],
     )
 
 
@@ -166,6 +189,7 @@ def baseline_predictions(baseline: object, data: EvaluationData) -> Predictions:
         test=list(baseline.predict(data.test.texts)),
         urgent_flagged=flagged(data.urgent),
         calm_flagged=flagged(data.calm),
+        realistic=list(baseline.predict(data.realistic_texts)) if data.realistic else [],
     )
 
 

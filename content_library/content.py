@@ -37,6 +37,7 @@ KINDS = (
     "unreachable",  # the web widget's message when the servers can't be reached
     "feedback",  # thanks for a "did this help?" rating
     "withheld",  # sent instead of a text that is not approved (content_library/signoff.py)
+    "safety",  # after an answer to a story of a sign that is over: what to do if it is happening now
 )
 
 
@@ -49,7 +50,7 @@ RESERVED_IDS = (CONTACTS, RED_FLAGS)
 RED_FLAGS_SOURCE = {"source": "rch_itb_complications", "section": "When to call your child's baclofen doctor:"}
 
 # The kinds of reply that offer numbers to call (see Content.calls).
-CALLING_KINDS = ("urgent", "emergency", "unavailable", "unreachable")
+CALLING_KINDS = ("urgent", "emergency", "unavailable", "unreachable", "safety")
 
 
 class ContentError(ValueError):
@@ -179,7 +180,7 @@ class Content:
             "tel": self.contacts["emergency_number"],
             "label": "Emergency",
         }
-        return [hospital] if kind == "urgent" else [emergency, hospital]
+        return [hospital] if kind in ("urgent", "safety") else [emergency, hospital]
 
     def button_title(self, topic_id: str) -> str:
         if topic_id in self.answers:

@@ -37,7 +37,11 @@ LOCK_NAME = "approvals.lock"
 WITHHELD = "withheld"
 # Needed before anything starts (see the module docstring). `unavailable` and `shortened` are sent by the
 # channels themselves (connectors/guard.py); `notice` and `unreachable` are baked into the web widget.
-REQUIRED = (CONTACTS, "urgent", "emergency", WITHHELD, "unavailable", "shortened", "unreachable", "notice")
+# `if_happening_now` follows an answer to a story of a sign that is over: it is the on-call number such a
+# parent gets instead of the urgent reply, so it can no more be withheld than that reply can.
+REQUIRED = (
+    CONTACTS, "urgent", "emergency", WITHHELD, "unavailable", "shortened", "unreachable", "notice", "if_happening_now"
+)
 
 
 class Status(enum.Enum):

@@ -27,6 +27,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.minilm import MiniLM, installed_model, shared_model
+from nlu.reading import read_text, with_questions
 
 WEIGHT = "weight"
 
@@ -66,10 +67,10 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        with_text = [message for message in messages if message.get(TEXT)]
+        with_text = [message for message in with_questions(messages) if message.get(TEXT)]
         if not with_text:
             return messages
-        vectors = self.model.encode([message.get(TEXT) for message in with_text]) * np.float32(self.weight)
+        vectors = self.model.encode([read_text(message) for message in with_text]) * np.float32(self.weight)
         for message, vector in zip(with_text, vectors, strict=True):
             self.add_features_to_message(sequence=None, sentence=vector[np.newaxis, :], attribute=TEXT, message=message)
         return messages

@@ -24,6 +24,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
+from nlu.reading import read_text, with_questions
+
 # Words are runs of letters and digits, one character included: parents write "u", "r" and "2" for words.
 WORD_PATTERN = r"(?u)\b\w+\b"
 FILE_NAME = "tfidf.joblib"
@@ -70,7 +72,7 @@ class TfidfFeaturizer(SparseFeaturizer, GraphComponent):
         return cls(config, execution_context.node_name, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        texts = [example.get(TEXT) for example in training_data.training_examples if example.get(TEXT)]
+        texts = [read_text(example) for example in training_data.training_examples if example.get(TEXT)]
         self.vectorizer = new_vectorizer().fit(texts)
         with self.model_storage.write_to(self.resource) as directory:
             joblib.dump(self.vectorizer, directory / FILE_NAME)
@@ -94,10 +96,10 @@ class TfidfFeaturizer(SparseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        with_text = [message for message in messages if message.get(TEXT)]
+        with_text = [message for message in with_questions(messages) if message.get(TEXT)]
         if not with_text or self.vectorizer is None:
             return messages
-        rows = scipy.sparse.csr_matrix(self.vectorizer.transform([message.get(TEXT) for message in with_text]))
+        rows = scipy.sparse.csr_matrix(self.vectorizer.transform([read_text(message) for message in with_text]))
         for index, message in enumerate(with_text):
             self.add_features_to_message(sequence=None, sentence=rows[index].tocoo(), attribute=TEXT, message=message)
         return messages

@@ -145,3 +145,31 @@ def test_urgent_followup_adds_the_fact_that_helps() -> None:
 def test_urgent_followup_adds_nothing_when_no_fact_helps() -> None:
     entities = [{"entity": "red_flag", "value": "pump_alarm", "followup": None}]
     assert run(ActionUrgentFollowup(), tracker_for("urgent", entities=entities)) == []
+
+
+def test_an_answer_to_a_story_of_a_sign_that_is_over_ends_with_what_to_do_if_it_is_happening_now(
+    content: Content,
+) -> None:
+    entities = [{"entity": "past_sign", "value": "fever"}]
+    answer, line = run(ActionRespond(), tracker_for("side_effects", entities=entities))
+    assert answer["custom"]["kind"] == "answer" and answer["custom"]["answer_id"] == "side_effects"
+    assert line["custom"]["kind"] == "safety" and line["custom"]["answer_id"] == "if_happening_now"
+    assert line["text"] == content.replies["if_happening_now"].text
+    assert content.contacts["hospital_phone"] in line["text"] and "000" in line["text"]
+    assert [call["number"] for call in line["custom"]["call"]] == [content.contacts["hospital_phone"]]
+
+
+def test_the_other_question_of_a_message_is_offered_first_as_a_button(content: Content) -> None:
+    entities = [{"entity": "second_question", "value": "withdrawal"}]
+    [message] = run(ActionRespond(), tracker_for("pump_refill", entities=entities))
+    assert message["custom"]["answer_id"] == "pump_refill" and message["custom"]["also_asked"] == "withdrawal"
+    payloads = [button["payload"] for button in message["buttons"]]
+    assert payloads[0] == "/withdrawal" and payloads.count("/withdrawal") == 1  # it was a related topic too
+    assert payloads[-2:] == ["/feedback_helpful", "/feedback_unhelpful"]
+
+
+def test_after_the_urgent_reply_to_a_bare_cry_for_help_comes_what_the_assistant_can_do(content: Content) -> None:
+    entities = [{"entity": "red_flag", "value": "cry_for_help", "followup": "capabilities"}]
+    [message] = run(ActionUrgentFollowup(), tracker_for("urgent", entities=entities))
+    assert message["custom"]["kind"] == "smalltalk" and message["custom"]["answer_id"] == "capabilities"
+    assert message["text"] == content.replies["capabilities"].text

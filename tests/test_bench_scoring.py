@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bench import realistic
 from bench.__main__ import markdown, median_of
+from bench.realistic import Message
 from bench.understanding import EvaluationData, Labelled, Predictions, score, understood
 
 
@@ -50,3 +52,29 @@ def test_every_table_names_the_command_that_made_it() -> None:
     assert "| training from scratch (`rasa train`, empty cache) | 39 s |" in table
     assert "`.venv/bin/python -m bench --sections training`" in table
     assert "median of 3 runs" in table
+
+
+def test_realistic_messages_are_scored_as_the_reply_a_parent_would_get() -> None:
+    messages = [
+        Message("how often is it refilled", "pump_refill", "plain"),
+        Message("does it hurt? and how often?", "refill_procedure", "two_questions", also="pump_refill"),
+        Message("whats the pump size", "pump_location", "esl"),
+        Message("whats a bolus", "trial_types", "misspelt"),
+        Message("he had a fever last year, he's fine. side effects?", "side_effects", "past_event"),
+        Message("can we move the refill", "dosing_advice", "long"),
+        Message("HELP!!", "urgent", "plain"),
+        Message("he isnt breathing", "emergency", "plain"),
+    ]
+    predicted = ["pump_refill", "pump_refill", "nlu_fallback", "trial_day", "urgent", "pump_refill", "urgent", "urgent"]
+    answers = ["pump_refill", "refill_procedure", "pump_location", "trial_types", "trial_day", "side_effects"]
+    scores = realistic.score(messages, predicted, answers)
+    assert (scores.facts, scores.facts_right, scores.facts_clarified, scores.facts_urgent, scores.facts_wrong) == (
+        5, 2, 1, 1, 1
+    )
+    assert (scores.other_handled.right, scores.other_handled.total) == (0, 1)
+    assert (scores.urgent_caught.right, scores.urgent_caught.total) == (2, 2)
+    assert (scores.emergency_caught.right, scores.emergency_caught.total) == (0, 1)  # the number, but not 000
+    assert (scores.false_alarms.right, scores.false_alarms.total) == (1, 6)
+    assert (scores.bare_cries.right, scores.bare_cries.total) == (1, 1)
+    assert scores.by_style["past_event"]["false alarms"].right == 1
+    assert len(scores.misses) == 5

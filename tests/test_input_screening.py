@@ -77,9 +77,11 @@ def english_examples() -> list[str]:
     """Every English message the project trains and tests on."""
     texts = []
     for path in [*all_nlu_data(), *(ROOT / "tests" / "nlu").glob("*.yml")]:
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for item in data.get("nlu") or []:
             if item.get("intent") != OTHER_LANGUAGE:
                 texts += [line[2:] for line in item.get("examples", "").splitlines() if line.startswith("- ")]
+        texts += [item["text"] for item in data.get("messages") or [] if item.get("intent") != OTHER_LANGUAGE]
     return texts
 
 

@@ -162,3 +162,129 @@ def test_the_emergency_intent_escalates(detector: UrgencyDetector) -> None:
 def test_a_calm_question_keeps_its_intent(detector: UrgencyDetector) -> None:
     ranking = [{"name": "side_effects", "confidence": 0.9}, {"name": "urgent", "confidence": 0.05}]
     assert decided(detector, "does the pump medicine ever cause headaches?", ranking) == "side_effects"
+
+
+# --- Time: a sign told as past and over ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a few months ago he had a fever with the pump, he's fine now. what are the side effects in general?",
+        "two years ago his scar got infected, it healed up. what can go wrong with the pump?",
+        "last month his pump was beeping but it was sorted the same day. how often is it refilled?",
+        "when she started on the pump she was really floppy for a week. that's long behind us now.",
+    ],
+)
+def test_an_urgent_sign_told_as_past_and_over_is_set_aside_as_over(matcher: RedFlagMatcher, text: str) -> None:
+    assessment = matcher.assess(text)
+    assert assessment.level is None and assessment.set_aside and assessment.over and assessment.told_as_past
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "last year she had a seizure after her refill but she's been fine since. does baclofen cause seizures?",
+        "when he was little he stopped breathing once, he's ok now, is itb safe?",
+        "two years ago she collapsed at school and hasn't had anything like it since",
+    ],
+)
+def test_an_emergency_sign_is_set_aside_only_when_past_and_over_are_both_said(
+    matcher: RedFlagMatcher, text: str
+) -> None:
+    assert matcher.assess(text).over
+
+
+@pytest.mark.parametrize(
+    "text, level",
+    [
+        # Past but not said to be over: uncertain, so urgent.
+        ("my son had a fever last week", "urgent"),
+        # Over, but something is happening now.
+        ("he had a fever last week and it cleared up, but it's back tonight", "urgent"),
+        ("last year he stopped breathing, he's fine now but now he's going blue", "emergency"),
+        # "Not fine" is not over.
+        ("she had a seizure last year and she's not fine now", "emergency"),
+        ("she had a seizure last year and she's really not fine", "emergency"),
+        # An emergency sign in the past, with a question but nothing to say it is over.
+        ("he had a seizure last year, can baclofen cause seizures?", "emergency"),
+        # Over, then happening again now.
+        ("two years ago she had a seizure. she's been fine. she's shaking now", "emergency"),
+        # The story is closed before the sign: whatever was fine is not what is happening.
+        ("last year he was fine but he is struggling to breathe", "emergency"),
+        ("she was fine at christmas but she is having a seizure", "emergency"),
+        ("last year she had a seizure and she was fine. can baclofen cause seizures? she is fitting now", "emergency"),
+    ],
+)
+def test_a_past_sign_that_may_not_be_over_keeps_the_urgent_reply(
+    matcher: RedFlagMatcher, text: str, level: str
+) -> None:
+    assessment = matcher.assess(text)
+    assert assessment.level == level and not assessment.over
+
+
+def test_a_general_question_that_mentions_the_past_is_answered_with_the_line_about_now(
+    matcher: RedFlagMatcher,
+) -> None:
+    assessment = matcher.assess("he had a fever last week, what are the side effects?")
+    assert assessment.level is None and assessment.told_as_past and not assessment.over
+
+
+def test_a_general_question_without_a_past_gets_no_line_about_now(matcher: RedFlagMatcher) -> None:
+    assessment = matcher.assess("can baclofen cause itching?")
+    assert assessment.set_aside and not assessment.told_as_past
+
+
+# --- A bare cry for help --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["help", "HELP!!", "help me please", "please help", "Pls help!!!", "someone help us now"]
+)
+def test_a_bare_cry_for_help_is_urgent_and_is_followed_by_what_the_assistant_can_do(
+    matcher: RedFlagMatcher, text: str
+) -> None:
+    assessment = matcher.assess(text)
+    assert assessment.level == "urgent" and assessment.cry_for_help
+    assert [flag.followup for flag in assessment.flags] == ["capabilities"]
+
+
+@pytest.mark.parametrize(
+    "text", ["can you help me understand the pump", "please help me find the trial sheet", "thanks for the help"]
+)
+def test_asking_for_help_with_something_is_not_a_cry_for_help(matcher: RedFlagMatcher, text: str) -> None:
+    assert matcher.assess(text).level is None
+
+
+# --- The detector with time and cries -------------------------------------------------------------------
+
+
+def test_an_over_and_done_story_is_answered_even_if_the_classifier_reads_it_as_urgent(
+    detector: UrgencyDetector,
+) -> None:
+    ranking = [{"name": "urgent", "confidence": 0.6}, {"name": "side_effects", "confidence": 0.3}]
+    text = "a few months ago he had a fever, he's fine now. what are the side effects in general?"
+    [processed] = detector.process([message(text, ranking)])
+    assert processed.get("intent")["name"] == "side_effects"
+    assert [e["entity"] for e in processed.get("entities")] == ["past_sign"]
+
+
+def test_an_over_and_done_story_with_no_clear_question_asks_instead(detector: UrgencyDetector) -> None:
+    ranking = [{"name": "urgent", "confidence": 0.9}, {"name": "side_effects", "confidence": 0.05}]
+    text = "a few months ago he had a fever, he's fine now."
+    assert decided(detector, text, ranking) == "nlu_fallback"
+
+
+def test_a_past_sign_in_a_general_question_is_answered_with_the_line_about_now(detector: UrgencyDetector) -> None:
+    ranking = [{"name": "side_effects", "confidence": 0.9}, {"name": "urgent", "confidence": 0.05}]
+    [processed] = detector.process([message("he had a fever last week, what are the side effects?", ranking)])
+    assert processed.get("intent")["name"] == "side_effects"
+    assert [e["entity"] for e in processed.get("entities")] == ["past_sign"]
+
+
+def test_a_bare_cry_for_help_is_urgent_whatever_the_classifier_thinks(detector: UrgencyDetector) -> None:
+    ranking = [{"name": "capabilities", "confidence": 0.95}, {"name": "urgent", "confidence": 0.01}]
+    [processed] = detector.process([message("HELP!!", ranking)])
+    assert processed.get("intent")["name"] == "urgent"
+    [entity] = processed.get("entities")
+    assert entity["value"] == "cry_for_help" and entity["followup"] == "capabilities"

@@ -10,11 +10,13 @@ from typing import Any, Dict, List
 
 import pytest
 
+from bench import realistic
 from bench.urgency_lists import score
-from content_library.content import read_yaml
+from connectors.incoming import prepare
+from content_library.content import load_content, read_yaml
 from harness.servers import server_env
 from nlu.examples import nlu_examples
-from paths import HELD_OUT_NLU, ROOT, URGENCY_LISTS, all_nlu_data
+from paths import HELD_OUT_NLU, REALISTIC_DEVELOPMENT, ROOT, URGENCY_LISTS, all_nlu_data
 
 # The pipeline reaches 0.985 (docs/performance.md); a change that costs more than a few messages fails.
 MIN_MACRO_F1 = 0.95
@@ -122,3 +124,38 @@ def test_calm_questions_rarely_raise_a_false_alarm(urgency_score: Any) -> None:
 def test_the_two_examples_from_the_brief_get_their_answers(parse: Any) -> None:
     assert parse("does the pump medicine ever cause headaches?")["intent"]["name"] == "side_effects"
     assert parse("a friend said stopping baclofen causes withdrawal, is that true?")["intent"]["name"] == "withdrawal"
+
+
+# The development set of parents' real writing (bench/realistic.py): what this pipeline reached on it, less a
+# little, so that a change that loses ground fails. The issue's targets, on the blind final set, are in
+# docs/understanding.md; every urgent message and every bare cry for help must get the number, always.
+MIN_REALISTIC_FACTS_RIGHT = 0.90
+MAX_REALISTIC_WRONG = 0.03
+MAX_REALISTIC_FALSE_ALARMS = 0.03
+
+
+@pytest.fixture(scope="module")
+def realistic_scores(parse: Any) -> Any:
+    messages = [message for path in REALISTIC_DEVELOPMENT for message in realistic.read_messages(path)]
+    predicted = [parse(prepare(message.text).text)["intent"]["name"] for message in messages]
+    scores = realistic.score(messages, predicted, load_content().answers)
+    print("\n".join(scores.misses))
+    return scores
+
+
+def test_parents_real_writing_gets_its_answers(realistic_scores: Any) -> None:
+    scores = realistic_scores
+    assert scores.facts >= 100
+    assert scores.facts_right / scores.facts >= MIN_REALISTIC_FACTS_RIGHT
+    assert scores.facts_wrong / scores.facts <= MAX_REALISTIC_WRONG
+
+
+def test_parents_real_writing_raises_few_false_alarms(realistic_scores: Any) -> None:
+    assert realistic_scores.false_alarms.rate <= MAX_REALISTIC_FALSE_ALARMS
+
+
+def test_every_urgent_message_and_every_bare_cry_for_help_in_parents_real_writing_gets_the_number(
+    realistic_scores: Any,
+) -> None:
+    assert realistic_scores.urgent_caught.right == realistic_scores.urgent_caught.total >= 40
+    assert realistic_scores.bare_cries.right == realistic_scores.bare_cries.total >= 4

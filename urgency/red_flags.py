@@ -77,15 +77,38 @@ class RedFlag:
 
 @dataclass(frozen=True)
 class Assessment:
-    """What the red-flag check concluded about one message."""
+    """What the red-flag check concluded about one message.
+
+    `set_aside`: there were red flags, but the message reads as a general question, or as a story
+    that is over. `over`: the sign is told as past and resolved ("last year ... he's fine now")
+    with nothing said about now, so the classifier's urgent reading is set aside too. Whenever a
+    set-aside sign was `told_as_past`, the parent gets the answer plus one line on what to do if
+    it is happening now.
+    """
 
     level: str | None
     flags: Sequence[RedFlag]
     set_aside: bool
+    over: bool = False
+    told_as_past: bool = False
+    cry_for_help: bool = False  # nothing but "help" (and please, me, now ...)
 
     @property
     def is_urgent(self) -> bool:
         return self.level is not None
+
+
+SENTENCE_ENDS = frozenset(".!?")
+
+
+def sentence_numbers(doc: Doc) -> List[int]:
+    """For each token, which sentence of the message it is in (a new one after . ! or ?)."""
+    numbers, current = [], 0
+    for token in doc:
+        numbers.append(current)
+        if token.text and all(char in SENTENCE_ENDS for char in token.text):
+            current += 1
+    return numbers
 
 
 class RedFlagMatcher:
@@ -99,19 +122,33 @@ class RedFlagMatcher:
         self._flags = Matcher(self._nlp.vocab)
         self._information = Matcher(self._nlp.vocab)
         self._present = Matcher(self._nlp.vocab)
+        self._past = Matcher(self._nlp.vocab)
+        self._resolved = Matcher(self._nlp.vocab)
+        self._not_present = Matcher(self._nlp.vocab)
         self._not_flags = Matcher(self._nlp.vocab)
         self._negations = frozenset(
             word for cue in definitions.get("negation_cues", []) for word in normalise(cue)[0].replace("|", " ").split()
         )
 
+        self._cries: List[Tuple[str, Dict[str, Any]]] = []
         for name, category in definitions["categories"].items():
             level = category.get("level")
             if level not in LEVELS:
                 raise ValueError(f"red-flag category {name!r} has level {level!r}; use one of {LEVELS}")
             self._categories[name] = category
-            self._flags.add(name, [phrase_to_pattern(p) for p in category["phrases"]])
+            if category.get("phrases"):
+                self._flags.add(name, [phrase_to_pattern(p) for p in category["phrases"]])
+            if category.get("whole_message"):
+                self._cries.append((name, category["whole_message"]))
         self._information.add("information", [phrase_to_pattern(p) for p in definitions["information_cues"]])
         self._present.add("present", [phrase_to_pattern(p) for p in definitions["present_cues"]])
+        for matcher, key in (
+            (self._past, "past_cues"),
+            (self._resolved, "resolution_cues"),
+            (self._not_present, "not_present_cues"),
+        ):
+            if definitions.get(key):
+                matcher.add(key, [phrase_to_pattern(p) for p in definitions[key]])
         if definitions.get("not_red_flags"):
             self._not_flags.add("not_red_flag", [phrase_to_pattern(p) for p in definitions["not_red_flags"]])
 
@@ -120,6 +157,13 @@ class RedFlagMatcher:
         """Read the phrase file: the served content's (paths.content_dir()) unless a path is given."""
         with open(ROOT / path if path else content_dir() / RED_FLAGS_FILE, encoding="utf-8") as handle:
             return cls(yaml.safe_load(handle))
+
+    def _denied(self, doc: Doc, start: int, end: int) -> bool:
+        """A resolution that is negated before it, or inside it: "she's not fine" is not the end of the story.
+
+        Only its first word may be a negation: "hasn't happened since" and "no problems since" are resolutions.
+        """
+        return self._negated(doc, start) or any(token.text in self._negations for token in doc[start + 1 : end])
 
     def _negated(self, doc: Doc, start: int) -> bool:
         before = start - 1
@@ -138,11 +182,21 @@ class RedFlagMatcher:
         """
         normalised, original_index = normalise(text)
         doc = self._nlp.make_doc(normalised)
+        cry = self._cry_for_help(doc)
+        if cry:
+            category = self._categories[cry]
+            flag = RedFlag(cry, category["level"], category.get("followup"), 0, len(text), text)
+            return Assessment(category["level"], (flag,), False, cry_for_help=True)
         other_meanings = [(start, end) for _, start, end in self._not_flags(doc)]
         flags = []
+        sentence = sentence_numbers(doc)
+        asking = {sentence[start] for _, start, _ in self._information(doc)}  # sentences that ask in general
+        last_flag_end = 0  # in tokens: where the last sign the parent describes (not asks about) ends
         for match_id, start, end in self._flags(doc):
             if self._negated(doc, start) or any(start < o_end and o_start < end for o_start, o_end in other_meanings):
                 continue
+            if sentence[start] not in asking:
+                last_flag_end = max(last_flag_end, end)
             name = self._nlp.vocab.strings[match_id]
             category = self._categories[name]
             span = doc[start:end]
@@ -151,8 +205,34 @@ class RedFlagMatcher:
         if not flags:
             return Assessment(None, (), False)
 
+        resolved = [(start, end) for _, start, end in self._resolved(doc) if not self._denied(doc, start, end)]
+        past_spans = [(start, end) for _, start, end in self._past(doc)]
+        about_the_parent = [(start, end) for _, start, end in self._not_present(doc)]
+        # "he's fine now", "he's been settled since" and "when she started" tell the story: their "he's",
+        # "now" and "started" are not the present. A cue right next to the end of the story belongs to it.
+        present = [
+            (start, end)
+            for _, start, end in self._present(doc)
+            if not any(start <= r_end and r_start <= end for r_start, r_end in resolved)
+            and not any(start < p_end and p_start < end for p_start, p_end in [*past_spans, *about_the_parent])
+        ]
+        past = bool(past_spans)
+        # Over means the story is closed after its last sign: "he had a seizure last year and has been fine
+        # since", never "last year he was fine but he is struggling to breathe".
+        closed = any(r_end >= last_flag_end for _, r_end in resolved)
+        if past and closed and not present:
+            return Assessment(None, tuple(flags), True, over=True, told_as_past=True)
         if any(flag.level == EMERGENCY for flag in flags):
             return Assessment(EMERGENCY, tuple(flags), False)
-        if self._information(doc) and not self._present(doc):
-            return Assessment(None, tuple(flags), True)
+        if self._information(doc) and not present:
+            return Assessment(None, tuple(flags), True, told_as_past=past)
         return Assessment(URGENT, tuple(flags), False)
+
+    def _cry_for_help(self, doc: Doc) -> str | None:
+        """The category of a message that is nothing but a cry for help, if it is one."""
+        words = [token.text for token in doc if any(char.isalnum() for char in token.text)]
+        for name, rule in self._cries:
+            allowed = set(rule["only"]) | set(rule["one_of"])
+            if words and all(word in allowed for word in words) and any(word in rule["one_of"] for word in words):
+                return name
+        return None
