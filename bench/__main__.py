@@ -19,15 +19,19 @@ import platform
 import shlex
 import statistics
 import sys
+import tempfile
 from dataclasses import asdict
 from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
 from typing import Any, Dict, List
 
-from bench import speed, training, understanding
+from bench import length, peer, speed, training, understanding
+from harness.servers import start_stack
 from paths import MODEL, REALISTIC, RESULTS, ROOT
 
 OUT = RESULTS / "bench"
-SECTIONS = ("understanding", "speed", "training")
+SECTIONS = ("understanding", "speed", "length", "training")
 
 
 def parse_args(argv: List[str] | None) -> argparse.Namespace:
@@ -43,11 +47,15 @@ def parse_args(argv: List[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--redis", default="redis://127.0.0.1:6379/3", help="speed: Redis for the lock store when --workers > 1"
     )
+    parser.add_argument("--no-peer", dest="peer", action="store_false", help="speed, length: leave out the stock bot")
+    parser.add_argument("--length-messages", type=int, default=500, help="length: messages in the conversation")
+    parser.add_argument("--length-window", type=int, default=50, help="length: messages per window")
     args = parser.parse_args(argv)
     args.sections = [part for part in args.sections.split(",") if part]
     if unknown := set(args.sections) - set(SECTIONS):
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
     args.levels = [int(part) for part in args.levels.split(",")]
+    args.state = {}  # what sections share within a run: the peer's trained model
     if min(args.repeats, args.conversations, args.messages, args.workers, *args.levels) < 1:
         parser.error("--repeats, --conversations, --messages, --levels and --workers must be at least 1")
     return args
@@ -91,8 +99,17 @@ def run_understanding(args: argparse.Namespace) -> Dict[str, Any]:
     }
 
 
+def the_peer(args: argparse.Namespace) -> Dict[str, Any]:
+    """The stock Rasa bot (bench/peer.py), trained once per run and kept for the sections that need it."""
+    if "peer" not in args.state:
+        workdir = Path(tempfile.mkdtemp(prefix="bench-peer-"))
+        print("Training the peer (a stock Rasa bot on this project's data) ...", file=sys.stderr, flush=True)
+        args.state["peer"] = {**peer.train(workdir), "workdir": workdir}
+    return args.state["peer"]
+
+
 def run_speed(args: argparse.Namespace) -> Dict[str, Any]:
-    repeats = []
+    repeats, peer_repeats = [], []
     for repeat in range(args.repeats):
         print(f"Speed, repeat {repeat + 1}/{args.repeats}: starting the servers", file=sys.stderr, flush=True)
         repeats.append(
@@ -100,7 +117,14 @@ def run_speed(args: argparse.Namespace) -> Dict[str, Any]:
                 MODEL, args.levels, args.conversations, args.messages, args.seed, args.workers, args.redis
             )
         )
-    return {
+        if args.peer:
+            stock = the_peer(args)
+            print(f"Speed, repeat {repeat + 1}/{args.repeats}: the peer", file=sys.stderr, flush=True)
+            start = partial(peer.start, peer=stock)
+            peer_repeats.append(
+                speed.one_repeat(stock["model"], args.levels, args.conversations, args.messages, args.seed, start=start)
+            )
+    result = {
         "model": str(MODEL.relative_to(ROOT)),
         "model_mib": round(MODEL.stat().st_size / 2**20, 2),
         "messages_per_level": args.conversations * args.messages,
@@ -109,6 +133,36 @@ def run_speed(args: argparse.Namespace) -> Dict[str, Any]:
         **median_of(repeats),
         "repeats": repeats,
     }
+    if peer_repeats:
+        stock = the_peer(args)
+        result["peer"] = {
+            "system": peer.NAME,
+            "model_mib": round(stock["model"].stat().st_size / 2**20, 2),
+            **median_of(peer_repeats),
+            "repeats": peer_repeats,
+        }
+    return result
+
+
+def run_length(args: argparse.Namespace) -> Dict[str, Any]:
+    """One long conversation on each bot, per-window p50s, and the plot of both."""
+    curves = {}
+    bots = [(understanding.SHIPPED, lambda workdir: start_stack(workdir, MODEL))]
+    if args.peer:
+        stock = the_peer(args)
+        bots.append((peer.NAME, lambda workdir: peer.start(workdir, stock)))
+    for name, start in bots:
+        print(f"Length: {args.length_messages} messages in one conversation, {name}", file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory(prefix="bench-length-") as workdir:
+            stack = start(Path(workdir))
+            try:
+                curves[name] = length.measure(stack, args.length_messages, args.length_window, args.seed)
+            finally:
+                stack.stop()
+    OUT.mkdir(parents=True, exist_ok=True)
+    plot = OUT / "conversation_length.png"
+    length.draw(curves, plot)
+    return {"curves": curves, "plot": str(plot.relative_to(ROOT))}
 
 
 def run_training(args: argparse.Namespace) -> Dict[str, Any]:
@@ -130,6 +184,10 @@ def command(args: argparse.Namespace) -> str:
         words += ["--levels", ",".join(map(str, args.levels)), "--seed", str(args.seed)]
         if args.workers > 1:
             words += ["--workers", str(args.workers), "--redis", args.redis]
+    if "length" in args.sections:
+        words += ["--length-messages", str(args.length_messages), "--length-window", str(args.length_window)]
+    if not args.peer:
+        words += ["--no-peer"]
     return shlex.join(words)
 
 
@@ -139,6 +197,8 @@ def markdown(result: Dict[str, Any]) -> str:
         lines += understanding_table(result["understanding"])
     if "speed" in result:
         lines += speed_table(result["speed"])
+    if "length" in result:
+        lines += length_table(result["length"])
     if "speed" in result or "training" in result:
         lines += footprint_table(result.get("speed"), result.get("training"))
     return "\n".join(lines) + "\n"
@@ -270,7 +330,72 @@ def speed_table(section: Dict[str, Any]) -> List[str]:
         + (f", {parse['p50'] / single['latency_ms']['p50']:.0%} of the round trip's p50." if single else "."),
         "",
     ]
+    return lines + peer_speed_table(section)
+
+
+def ratio(ours: float, theirs: float) -> str:
+    """How many times faster (or less) this bot is: the peer's figure over ours."""
+    return f"{theirs / ours:.1f}×" if ours else "–"
+
+
+def peer_speed_table(section: Dict[str, Any]) -> List[str]:
+    """This bot beside the stock Rasa bot, same run, same client: absolute figures and ratios."""
+    stock = section.get("peer")
+    if not stock:
+        return []
+    lines = [
+        f"Beside a peer, {stock['system']} (bench/peer.py), on the same machine in the same run with the same client "
+        "and messages. The ratio is the peer's figure over this bot's (higher is better for this bot; for "
+        "messages per second, this bot's over the peer's).",
+        "",
+        "| | this bot | the peer | ratio |",
+        "|---|---|---|---|",
+    ]
+    for level, ours in section["levels"].items():
+        theirs = stock["levels"][level]
+        for p in ("p50", "p99"):
+            lines.append(
+                f"| {level} at a time, {p} (ms) | {ours['latency_ms'][p]:.0f} | {theirs['latency_ms'][p]:.0f} | "
+                f"{ratio(ours['latency_ms'][p], theirs['latency_ms'][p])} |"
+            )
+        ours_rate, theirs_rate = ours["messages_per_second"], theirs["messages_per_second"]
+        lines.append(
+            f"| {level} at a time, messages per second | {ours_rate:.1f} | {theirs_rate:.1f} | "
+            f"{ratio(theirs_rate, ours_rate)} |"
+        )
+        lines.append(f"| {level} at a time, errors | {ours['errors']:.0f} | {theirs['errors']:.0f} | |")
+    lines += [
+        f"| NLU alone p50 (ms) | {section['parse_ms']['p50']:.1f} | {stock['parse_ms']['p50']:.1f} | "
+        f"{ratio(section['parse_ms']['p50'], stock['parse_ms']['p50'])} |",
+        f"| Rasa server peak RSS (MiB) | {section['peak_rss_mib']['rasa']:.0f} | {stock['peak_rss_mib']['rasa']:.0f} | "
+        f"{ratio(section['peak_rss_mib']['rasa'], stock['peak_rss_mib']['rasa'])} |",
+        f"| cold start (s) | {section['cold_start_seconds']:.1f} | {stock['cold_start_seconds']:.1f} | "
+        f"{ratio(section['cold_start_seconds'], stock['cold_start_seconds'])} |",
+        f"| model archive (MiB) | {section['model_mib']:.1f} | {stock['model_mib']:.1f} | |",
+        "",
+    ]
     return lines
+
+
+def length_table(section: Dict[str, Any]) -> List[str]:
+    curves = section["curves"]
+    first = next(iter(curves.values()))
+    window, count = first["window"], len(first["window_p50_ms"])
+    header = " | ".join(f"{window * i + 1}–{window * (i + 1)}" for i in range(count))
+    lines = [
+        "### Conversation length",
+        "",
+        f"One conversation of {first['messages']} held-out questions, one at a time over REST, on freshly started "
+        f"servers: p50 round trip (ms) per window of {window} messages, and a fresh conversation's p50 (each "
+        f"message from a new sender). Plot: `{section['plot']}`. Command: {provenance(section)}.",
+        "",
+        f"| | {header} | fresh | last window / first |",
+        "|---|" + "---|" * (count + 2),
+    ]
+    for name, curve in curves.items():
+        cells = " | ".join(f"{value:.0f}" for value in curve["window_p50_ms"])
+        lines.append(f"| {name} | {cells} | {curve['fresh_p50_ms']:.0f} | {curve['last_over_first']:.2f}× |")
+    return lines + [""]
 
 
 def footprint_table(speed_section: Dict[str, Any] | None, training_section: Dict[str, Any] | None) -> List[str]:
@@ -309,7 +434,7 @@ def main(argv: List[str] | None = None) -> int:
         "machine": f"{len(os.sched_getaffinity(0))} cores, {platform.machine()}, Python {platform.python_version()}",
         "repeats": args.repeats,
     }
-    runners = {"understanding": run_understanding, "speed": run_speed, "training": run_training}
+    runners = {"understanding": run_understanding, "speed": run_speed, "length": run_length, "training": run_training}
     result = earlier_results()
     for section in args.sections:
         result[section] = {**runners[section](args), "run": run}

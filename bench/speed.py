@@ -19,7 +19,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -100,9 +100,19 @@ def redis_lock_store(url: str) -> Dict[str, Any]:
 
 
 def one_repeat(
-    model: Path, levels: List[int], conversations: int, length: int, seed: int, workers: int = 1, redis_url: str = ""
+    model: Path,
+    levels: List[int],
+    conversations: int,
+    length: int,
+    seed: int,
+    workers: int = 1,
+    redis_url: str = "",
+    start: Callable[..., Stack] | None = None,
 ) -> Dict[str, Any]:
-    """One fresh pair of servers, measured; `workers` > 1 runs that many Sanic workers on a Redis lock store."""
+    """One fresh pair of servers, measured; `workers` > 1 runs that many Sanic workers on a Redis lock store.
+
+    `start` starts another bot instead of this one (bench/peer.py), with the same arguments.
+    """
     token = secrets.token_urlsafe(24)
     extra_env = {REPLY_DEADLINE_ENV: str(DEFAULT_REPLY_DEADLINE)}
     endpoints_extra = {}
@@ -111,9 +121,8 @@ def one_repeat(
         endpoints_extra["lock_store"] = redis_lock_store(redis_url)
     with tempfile.TemporaryDirectory(prefix="bench-speed-") as workdir:
         started = time.perf_counter()
-        stack: Stack = start_stack(
+        stack: Stack = (start or (lambda workdir, **kwargs: start_stack(workdir, model, **kwargs)))(
             Path(workdir),
-            model,
             extra_env=extra_env,
             rasa_args=["--enable-api", "--auth-token", token],
             wait=False,

@@ -22,8 +22,9 @@ channel's). It:
   red flag.
 
 Building it also sets up the Rasa server process once: Rasa's log without
-tracebacks for expected failures, and its check of action server responses
-with the schema compiled once (rasa_patches/action_response_check.py)."""
+tracebacks for expected failures, its check of action server responses
+with the schema compiled once (rasa_patches/action_response_check.py), and
+its model graphs run without dask (rasa_patches/graph_runner.py)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ from connectors.unreadable import UNREADABLE
 from content_library.content import Content, load_content
 from content_library.signoff import SignOffError, red_flags_problem, require_fallbacks
 from rasa_patches.action_response_check import validate_once
+from rasa_patches.graph_runner import use_sequential_graph_runner
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +132,7 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
     warm_up()
     quiet_expected_failures()
     validate_once()
+    use_sequential_graph_runner()
 
     async def handle(message: UserMessage) -> None:
         incoming = prepare(message.text)

@@ -12,19 +12,26 @@ never in a committed file or a log line.
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, Mapping, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -33,6 +40,16 @@ URL_VARIABLE = "TRACKER_STORE_URL"
 # Relative to the working directory, as Rasa's own paths (models/, data/) are.
 DEFAULT_DB = "var/conversations.db"
 EXAMPLE_URL = "postgresql://user:password@host:5432/itb"
+# How many of a conversation's latest events a turn is given: the rules need the last turn or two, a
+# turn is about 5 to 10 events, and this is the same for the 3rd message and the 3,000th. Replaying the
+# window and the policies' reading of it are most of a turn's dialogue cost: 30 took a turn's p50 from
+# 26 to 24 ms against 60 (docs/performance.md).
+WINDOW_EVENTS = 30
+# Indexes that make each turn's reads a walk down one conversation's newest rows, at any length.
+INDEXES = {
+    "ix_events_sender_id_id": ("sender_id", "id"),
+    "ix_events_sender_id_type_name_id": ("sender_id", "type_name", "id"),
+}
 
 
 class TrackerStoreConfigError(ValueError):
@@ -91,13 +108,21 @@ def refuse_url_in_endpoints(url: str | None) -> None:
 
 
 class ConversationStore(SQLTrackerStore):
-    """SQLTrackerStore on TRACKER_STORE_URL, or on the SQLite file `db` from endpoints.yml.
+    """SQLTrackerStore on TRACKER_STORE_URL, or on the SQLite file `db` from endpoints.yml, at a constant cost per turn.
 
     Rasa builds a custom store as `Class(host=<url from endpoints.yml>, domain=...,
     event_broker=..., **other keys)`, and if that raises ImportError it warns
     "not found" and keeps conversations in memory. A missing database driver is
     raised as another error instead, so the server stops rather than forgetting
     conversations on the next restart.
+
+    Rasa 3.6's store reads and replays every event of the session at every turn, and counts them
+    all again to save, so a parent who keeps the chat open makes each reply slower than the last.
+    This bot's dialogue is rules over the latest message, so a turn is given only the session's
+    latest `WINDOW_EVENTS` events, from the end of a turn (`retrieve`), plus the latest value of any
+    slot set before them; saving appends the events that came after the newest stored one
+    (`_additional_events`). Every event is still stored, in order: `retrieve_full_tracker` (Rasa's
+    HTTP API), the insights, the retention purge and a restart read them all.
     """
 
     def __init__(
@@ -120,8 +145,119 @@ class ConversationStore(SQLTrackerStore):
         except ImportError as error:
             raise TrackerStoreConfigError(f"No database driver for {url.drivername}: {error}") from error
         if database_file:
-            event.listen(self.engine, "connect", write_ahead_log)
-            self.engine.dispose()  # connections opened while creating the tables get the settings too
+            self._keep_sqlite_connections()
+        self._create_indexes()
+
+    def _keep_sqlite_connections(self) -> None:
+        """A pool that keeps its SQLite connections, set up for the write-ahead log once each.
+
+        SQLAlchemy 1.4 opens a new SQLite connection for every session (NullPool), and a turn has
+        several sessions: opening the file and setting its pragmas each time cost about 3 ms a turn.
+        """
+        url = self.engine.url
+        self.engine.dispose()  # connections opened while creating the tables had no pragmas
+        self.engine = sa.create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
+        event.listen(self.engine, "connect", write_ahead_log)
+        self.sessionmaker = sessionmaker(bind=self.engine)
+
+    def _create_indexes(self) -> None:
+        """Plain DDL, not sa.Index: an index added to Rasa's table metadata would be created again, and
+        fail, by every later store's create_all in the same process."""
+        table = self.SQLEvent.__tablename__
+        with self.engine.begin() as connection:
+            for name, columns in INDEXES.items():
+                connection.execute(sa.text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(columns)})"))
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest turns of the current session, at the same cost however long the conversation."""
+        with self.session_scope() as session:
+            rows = (
+                session.query(self.SQLEvent)
+                .filter(self.SQLEvent.sender_id == sender_id)
+                .order_by(self.SQLEvent.id.desc())
+                .limit(WINDOW_EVENTS)
+                .all()
+            )
+            if not rows or not self.domain:
+                return None
+            window = turn_window([(row.id, json.loads(row.data)) for row in reversed(rows)], len(rows) < WINDOW_EVENTS)
+            # A window that begins the session needs nothing from before it: Rasa carries slots over itself.
+            begins_session = len(rows) < WINDOW_EVENTS or starts_session(window[0][1])
+            carried = [] if begins_session else self._slots_before(session, sender_id, window[0][0])
+        return DialogueStateTracker.from_dict(sender_id, [*carried, *(data for _, data in window)], self.domain.slots)
+
+    def _slots_before(self, session: Any, sender_id: str, first_id: int) -> List[Dict[str, Any]]:
+        """The latest value of each slot set in the current session before the window: what its state needs."""
+        session_start = (
+            session.query(sa.func.max(self.SQLEvent.id))
+            .filter(
+                self.SQLEvent.sender_id == sender_id,
+                self.SQLEvent.type_name == SessionStarted.type_name,
+                self.SQLEvent.id < first_id,
+            )
+            .scalar()
+        )
+        rows = (
+            session.query(self.SQLEvent.data)
+            .filter(
+                self.SQLEvent.sender_id == sender_id,
+                self.SQLEvent.type_name == SlotSet.type_name,
+                self.SQLEvent.id > (session_start or 0),
+                self.SQLEvent.id < first_id,
+            )
+            .order_by(self.SQLEvent.id)
+            .all()
+        )
+        latest = {}
+        for (data,) in rows:
+            slot = json.loads(data)
+            latest[slot["name"]] = slot
+        return list(latest.values())
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        """The tracker's events after the newest one stored: a window of the session holds fewer than the store."""
+        newest = (
+            session.query(self.SQLEvent.type_name, self.SQLEvent.timestamp)
+            .filter(self.SQLEvent.sender_id == tracker.sender_id)
+            .order_by(self.SQLEvent.id.desc())
+            .first()
+        )
+        if newest is None:
+            return iter(tracker.events)
+        # An event is its type and its creation time (time.time(), to the microsecond): the newest stored one
+        # is found from the end of the tracker, so this costs the new events, not the conversation.
+        for index in range(len(tracker.events) - 1, -1, -1):
+            event = tracker.events[index]
+            if event.type_name == newest.type_name and event.timestamp == newest.timestamp:
+                return itertools.islice(tracker.events, index + 1, None)
+        # Not a tracker this store handed out (e.g. one built from scratch): Rasa's own count.
+        return super()._additional_events(session, tracker)
+
+
+def starts_session(event: Dict[str, Any]) -> bool:
+    return event.get("event") == SessionStarted.type_name or event.get("name") == ACTION_SESSION_START_NAME
+
+
+def turn_window(events: List[tuple], whole_conversation: bool) -> List[tuple]:
+    """`(id, event)` pairs cut to the current session, beginning where a turn begins.
+
+    A window that reaches back to the start of the session begins with it; otherwise it begins at
+    the first `action_listen` in it, the end of a turn, so the rules see whole turns.
+    """
+    starts = [index for index, (_, data) in enumerate(events) if data.get("event") == SessionStarted.type_name]
+    if starts:
+        start = starts[-1]
+        if start > 0 and events[start - 1][1].get("name") == ACTION_SESSION_START_NAME:
+            start -= 1
+        return events[start:]
+    if whole_conversation:
+        return events
+    listens = [
+        index
+        for index, (_, data) in enumerate(events)
+        if data.get("event") == ActionExecuted.type_name and data.get("name") == ACTION_LISTEN_NAME
+    ]
+    return events[listens[0] :] if listens else events
 
 
 def write_ahead_log(connection: Any, _record: Any) -> None:

@@ -15,7 +15,7 @@ import requests
 import yaml
 
 from connectors.guard import REPLY_DEADLINE_ENV
-from paths import ENDPOINTS, MODEL, ROOT
+from paths import CREDENTIALS, ENDPOINTS, MODEL, ROOT
 
 START_TIMEOUT = 240  # seconds; loading TensorFlow and the model on 2 cores
 TRACKER_STORE_URL = "TRACKER_STORE_URL"  # conversations/store.py reads it
@@ -140,17 +140,24 @@ def start_stack(
     wait: bool = True,
     endpoints_extra: Dict[str, Any] | None = None,
     actions_env: Dict[str, str] | None = None,
+    credentials: Path = CREDENTIALS,
+    own_store: bool = True,
 ) -> Stack:
     """Both servers on free ports; `extra_env` and `rasa_args` go to the Rasa server, `actions_env` to the other.
 
     `wait=False` returns as soon as both processes are started: the benchmark times the cold start
     to the first answered message itself. `endpoints_extra` adds sections to the stack's endpoints.yml
-    (the benchmark's Redis lock store for several Sanic workers).
+    (the benchmark's Redis lock store for several Sanic workers). `credentials` and `own_store=False`
+    (Rasa's default store, in memory) run a bot that is not this project's: the benchmark's peer.
     """
     rasa_port, actions_port = free_ports(2)
     stack = Stack(rasa_port=rasa_port, actions_port=actions_port, conversations_db=workdir / "conversations.db")
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(yaml.safe_dump({**stack_endpoints(stack), **(endpoints_extra or {})}))
+    sections = stack_endpoints(stack)
+    if not own_store:
+        del sections["tracker_store"]
+        stack.conversations_db = None
+    endpoints.write_text(yaml.safe_dump({**sections, **(endpoints_extra or {})}))
     try:
         stack.servers["actions"] = start(
             "actions", ["rasa_sdk", "--actions", "actions", "--port", str(stack.actions_port)], workdir, actions_env
@@ -165,7 +172,7 @@ def start_stack(
                 "--port",
                 str(stack.rasa_port),
                 "--credentials",
-                "credentials.yml",
+                str(credentials),
                 "--endpoints",
                 str(endpoints),
                 *(rasa_args or []),

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
+import scipy.special
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -96,16 +97,33 @@ class IntentClassifier(LogisticRegressionClassifier):
             tol=self.config["tol"],
             random_state=self.config["random_state"],
         )
+        self._weights: Tuple[np.ndarray, np.ndarray] | None = None
+
+    def probabilities(self, X: Any) -> np.ndarray:
+        """`predict_proba`, at a fraction of its cost per message.
+
+        scikit-learn multiplies the sparse features by the transposed coefficients, a view that scipy
+        copies (44 intents × ~31,000 features) on every call: about 6 ms a message, a fifth of a turn.
+        The transposed copy is made once here; a multinomial model's probabilities are the softmax of
+        the same scores (tests/test_pipeline_components.py checks they agree).
+        """
+        coef = self.clf.coef_
+        if coef.shape[0] == 1 or self.clf.multi_class == "ovr":  # scikit-learn's one-vs-rest formula
+            return self.clf.predict_proba(X)
+        if self._weights is None or self._weights[0] is not coef:
+            self._weights = (coef, np.ascontiguousarray(coef.T))
+        scores = np.asarray(X @ self._weights[1]) + self.clf.intercept_
+        return scipy.special.softmax(scores, axis=1)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Rasa's ranking, but from the whole message and its clearest question together."""
         if not messages:
             return messages
-        whole = self.clf.predict_proba(self._create_X(messages))
+        whole = self.probabilities(self._create_X(messages))
         classes = list(self.clf.classes_)
         for index, message in enumerate(messages):
             asked = message.get(QUESTIONS) or []
-            asked_probabilities = list(self.clf.predict_proba(self._create_X(asked))) if asked else []
+            asked_probabilities = list(self.probabilities(self._create_X(asked))) if asked else []
             urgency = [classes.index(name) for name in NOT_A_SECOND_QUESTION if name in classes]
             probabilities, clearest = combine(whole[index], asked_probabilities, urgency)
             ranking = [

@@ -330,4 +330,11 @@ def shared_model(model_dir: Path) -> MiniLM:
 
 
 if __name__ == "__main__":
-    print(f"Embedding model: {ensure_model(MODEL_HOME)}")
+    # `make install`: the weights, then the ONNX graphs made from them (nlu/minilm_onnx.py), so no server
+    # or training has to make one.
+    from nlu.minilm_onnx import ONNX, ONNX_INT8, graph
+
+    model_dir = ensure_model(MODEL_HOME)
+    print(f"Embedding model: {model_dir}")
+    for runtime in (ONNX, ONNX_INT8):
+        print(f"  {runtime}: {graph(shared_model(model_dir), model_dir, runtime)}")

@@ -26,10 +26,12 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.minilm import MiniLM, installed_model, shared_model
+from nlu.minilm import MiniLM, installed_model
+from nlu.minilm_onnx import ONNX, RUNTIMES, OnnxMiniLM, shared_encoder
 from nlu.reading import read_text, with_questions
 
 WEIGHT = "weight"
+RUNTIME = "runtime"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -40,14 +42,17 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     def get_default_config() -> Dict[str, Any]:
         # The embedding is a unit vector and each TF-IDF block a unit vector too: `weight` sets how
         # much meaning counts against wording in the classifier (2 was the best of 1, 2 by cross-validation).
-        return {**DenseFeaturizer.get_default_config(), WEIGHT: 2.0}
+        # `runtime`: how the encoder runs (nlu/minilm_onnx.py); training and serving use the same one.
+        return {**DenseFeaturizer.get_default_config(), WEIGHT: 2.0, RUNTIME: ONNX}
 
     @classmethod
     def validate_config(cls, config: Dict[str, Any]) -> None:
         if not float(config.get(WEIGHT, 0)) > 0:
             raise ValueError(f"{cls.__name__}: `{WEIGHT}` must be a positive number")
+        if config.get(RUNTIME, ONNX) not in RUNTIMES:
+            raise ValueError(f"{cls.__name__}: `{RUNTIME}` must be one of {RUNTIMES}")
 
-    def __init__(self, config: Dict[str, Any], name: str, model: MiniLM) -> None:
+    def __init__(self, config: Dict[str, Any], name: str, model: MiniLM | OnnxMiniLM) -> None:
         super().__init__(name, config)
         self.weight = float(config[WEIGHT])
         self.model = model
@@ -60,7 +65,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SentenceEmbeddingFeaturizer:
-        return cls(config, execution_context.node_name, shared_model(installed_model()))
+        return cls(config, execution_context.node_name, shared_encoder(installed_model(), config[RUNTIME]))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self.process(training_data.training_examples)

@@ -11,7 +11,7 @@ and raises the same `ValidationError` (the best match, as `jsonschema.validate` 
 it), with a validator built once. The schema is still checked, once, when it is built.
 Applied by connectors/guard.py, which every channel's handler passes through, so it is
 in place before the first message. It replaces a private method of the exact Rasa
-version pinned in pyproject.toml; tests/test_action_responses.py fails if that method
+version pinned in pyproject.toml; tests/test_action_response_check.py fails if that method
 changes shape.
 """
 

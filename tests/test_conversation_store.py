@@ -22,7 +22,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 from rasa.core.tracker_store import TrackerStore
-from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 from sqlalchemy.engine import URL
@@ -32,6 +33,7 @@ from content_library.content import Content
 from conversations.retention import DAYS_VARIABLE, SECONDS_PER_DAY
 from conversations.store import (
     URL_VARIABLE,
+    WINDOW_EVENTS,
     ConversationStore,
     TrackerStoreConfigError,
     configured_url,
@@ -345,3 +347,84 @@ def test_purge_refuses_a_nonsense_conversation_retention_days(sqlite_url: URL) -
     assert refused.returncode != 0
     assert f"{DAYS_VARIABLE} {REFUSAL}" in refused.stderr
     assert counts(sqlite_url) == {OLD: 4, RECENT: 4, LONG_BUT_ACTIVE: 8}
+
+
+# --- A window of the conversation per turn --------------------------------------------------------------
+
+WINDOW_DOMAIN = Domain.from_dict({"slots": {"language": {"type": "text", "mappings": [{"type": "custom"}]}}})
+
+
+def a_turn(number: int) -> List[Event]:
+    at = 1_700_000_000 + number * 10.0
+    return [
+        UserUttered(f"question {number}", timestamp=at),
+        ActionExecuted("action_respond", timestamp=at + 1),
+        BotUttered(f"answer {number}", timestamp=at + 2),
+        ActionExecuted("action_listen", timestamp=at + 3),
+    ]
+
+
+@pytest.fixture
+def windowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ConversationStore:
+    monkeypatch.delenv(URL_VARIABLE, raising=False)
+    return ConversationStore(domain=WINDOW_DOMAIN, db=str(tmp_path / "window.db"))
+
+
+async def talk(store: ConversationStore, sender: str, turns: int) -> None:
+    """Each turn as the Rasa server runs it: retrieve (a window), add the turn's events, save."""
+    opening = [
+        ActionExecuted("action_session_start", timestamp=1_699_999_990.0),
+        SessionStarted(timestamp=1_699_999_991.0),
+        SlotSet("language", "en", timestamp=1_699_999_992.0),
+        ActionExecuted("action_listen", timestamp=1_699_999_993.0),
+    ]
+    await store.save(DialogueStateTracker.from_events(sender, opening, WINDOW_DOMAIN.slots))
+    for number in range(turns):
+        tracker = await store.retrieve(sender)
+        for event in a_turn(number):
+            tracker.update(event)
+        await store.save(tracker)
+
+
+def test_a_turn_is_given_the_latest_whole_turns_and_every_turn_is_stored_once_in_order(
+    windowed: ConversationStore,
+) -> None:
+    asyncio.run(talk(windowed, "long", 100))
+    tracker = asyncio.run(windowed.retrieve("long"))
+    given = [event for event in tracker.events if not isinstance(event, SlotSet)]
+    assert len(given) <= WINDOW_EVENTS
+    assert isinstance(given[0], ActionExecuted) and given[0].action_name == "action_listen"  # a turn's end
+    assert given[-1].timestamp == a_turn(99)[-1].timestamp
+    full = asyncio.run(windowed.retrieve_full_tracker("long"))
+    assert [event.text for event in full.events if isinstance(event, UserUttered)] == [
+        f"question {n}" for n in range(100)
+    ]
+    assert len(full.events) == 4 + 4 * 100  # nothing lost, nothing stored twice
+
+
+def test_a_slot_set_before_the_window_is_carried_into_it(windowed: ConversationStore) -> None:
+    asyncio.run(talk(windowed, "slots", 40))
+    tracker = asyncio.run(windowed.retrieve("slots"))
+    assert tracker.get_slot("language") == "en"
+    assert sum(isinstance(event, SlotSet) for event in tracker.events) == 1
+
+
+def test_a_short_conversation_is_given_whole_from_its_session_start(windowed: ConversationStore) -> None:
+    asyncio.run(talk(windowed, "short", 3))
+    tracker = asyncio.run(windowed.retrieve("short"))
+    assert [type(event).__name__ for event in list(tracker.events)[:2]] == ["ActionExecuted", "SessionStarted"]
+    assert len(tracker.events) == 4 + 4 * 3
+
+
+def test_the_window_starts_at_the_latest_session(windowed: ConversationStore) -> None:
+    asyncio.run(talk(windowed, "sessions", 5))
+    tracker = asyncio.run(windowed.retrieve("sessions"))
+    later = 1_800_000_000.0
+    restart = [ActionExecuted("action_session_start", timestamp=later), SessionStarted(timestamp=later + 1)]
+    for event in [*restart, *a_turn(1_000_000)]:
+        tracker.update(event)
+    asyncio.run(windowed.save(tracker))
+    again = asyncio.run(windowed.retrieve("sessions"))
+    assert isinstance(again.events[1], SessionStarted) and again.events[1].timestamp == later + 1
+    assert len(asyncio.run(windowed.retrieve_full_tracker("sessions")).events) == 4 + 4 * 5 + 2 + 4
+

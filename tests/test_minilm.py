@@ -110,3 +110,33 @@ def test_the_pinned_requirement_carries_a_sha256() -> None:
 
 
 # --- The baselines ---------------------------------------------------------------------------------------
+
+
+# --- The same encoder run by ONNX Runtime (nlu/minilm_onnx.py) -------------------------------------------
+
+
+def test_the_onnx_graph_gives_the_numpy_encoders_embeddings(model_dir: Path, model: MiniLM) -> None:
+    from nlu.minilm_onnx import ONNX, shared_encoder
+
+    texts = [sentence["text"] for sentence in SENTENCES] + ["a longer message. with two sentences? and a third one!"]
+    assert np.abs(shared_encoder(model_dir, ONNX).encode(texts) - model.encode(texts)).max() < 1e-4
+
+
+def test_the_8_bit_graph_stays_close_to_the_float_embeddings(model_dir: Path, model: MiniLM) -> None:
+    from nlu.minilm_onnx import ONNX_INT8, shared_encoder
+
+    texts = [sentence["text"] for sentence in SENTENCES]
+    cosines = (shared_encoder(model_dir, ONNX_INT8).encode(texts) * model.encode(texts)).sum(axis=1)
+    assert cosines.min() > 0.95  # 0.96 for the longest (256 tokens), 0.98 and more for the others
+
+
+def test_a_graph_is_made_once_and_appears_only_complete(tmp_path: Path, model: MiniLM) -> None:
+    from nlu.minilm_onnx import ONNX, graph
+
+    model_dir = tmp_path / "all-MiniLM-L6-v2"
+    model_dir.mkdir()
+    made = graph(model, model_dir, ONNX)
+    assert made.name == "all-MiniLM-L6-v2-onnx.onnx" and made.stat().st_size > 80 * 2**20
+    assert [path.name for path in tmp_path.iterdir() if path.is_file()] == [made.name]  # nothing partial left
+    stamp = made.stat().st_mtime_ns
+    assert graph(model, model_dir, ONNX) == made and made.stat().st_mtime_ns == stamp  # reused, not made again

@@ -27,8 +27,9 @@ from rasa.utils.common import override_defaults
 
 from content_library.content import read_yaml
 from nlu.intent_classifier import IntentClassifier
-from nlu.minilm import ModelNotInstalledError, installed_model, shared_model
-from nlu.sentence_embeddings import SentenceEmbeddingFeaturizer
+from nlu.minilm import ModelNotInstalledError, installed_model
+from nlu.minilm_onnx import shared_encoder
+from nlu.sentence_embeddings import RUNTIME, SentenceEmbeddingFeaturizer
 from nlu.tfidf import TfidfFeaturizer
 from paths import CONFIG
 
@@ -305,7 +306,7 @@ def test_embedding_components_share_one_loaded_model() -> None:
     first, second = new_embedder(), new_embedder(weight=1.0)
 
     assert first.model is second.model
-    assert first.model is shared_model(installed_model())
+    assert first.model is shared_encoder(installed_model(), first._config[RUNTIME])
 
 
 def test_missing_embedding_model_says_to_run_make_install(tmp_path: Path) -> None:
@@ -352,6 +353,16 @@ def test_classifier_ranks_every_intent_by_falling_confidence(pipeline: TrainedPi
     assert confidences == sorted(confidences, reverse=True)
     assert sum(confidences) == pytest.approx(1.0)
     assert message.get("intent") == {"name": ranked[0][0], "confidence": ranked[0][1]}
+
+
+def test_classifier_probabilities_are_scikit_learns_own(pipeline: TrainedPipeline) -> None:
+    """The classifier's fast path gives exactly what LogisticRegression.predict_proba gives."""
+    messages = [message for text in UNSEEN_PARAPHRASES for message in featurized(pipeline, text)]
+    features = pipeline.classifier._create_X(messages)
+
+    np.testing.assert_allclose(
+        pipeline.classifier.probabilities(features), pipeline.classifier.clf.predict_proba(features), rtol=1e-9
+    )
 
 
 def test_pipeline_loaded_from_model_storage_ranks_as_trained(pipeline: TrainedPipeline) -> None:
