@@ -21,7 +21,7 @@ WIDGET_INPUTS := widget/build.mjs $(wildcard widget/src/*) content/answers.yml c
 	content/approvals.lock content_library/content.py content_library/review.py content_library/signoff.py scripts/export_widget_content.py
 
 .PHONY: help install lock train widget chromium run shell test test-fast bench profile bench-load purge-conversations \
-	approve content-report insights new-topic clean
+	approve content-report insights new-topic clean haproxy cluster bench-cluster
 
 help:
 	@echo "make run     set up, train if needed, and start the assistant"
@@ -31,6 +31,8 @@ help:
 	@echo "make bench [REPEATS=3]              understanding, speed and footprint, against baselines"
 	@echo "make profile                        where a turn's time goes in the Rasa server (py-spy)"
 	@echo "make bench-load [N=50 M=20]         load benchmark: N conversations of M messages at once"
+	@echo "make cluster [REPLICAS=2]           Rasa replicas behind HAProxy on PostgreSQL and Redis (docs/deploy.md)"
+	@echo "make bench-cluster                  the cluster under load while parts of it fail (docs/deploy.md)"
 	@echo "make purge-conversations [DAYS=30]  delete conversations idle for longer (retention)"
 	@echo "make lock                           re-resolve requirements.lock (commit it)"
 	@echo "make content-report                 every text with its sign-off; results/content-report.html"
@@ -101,6 +103,10 @@ $(WIDGET): $(NPM_INSTALLED) $(WIDGET_INPUTS) | install
 chromium:
 	@scripts/install-chromium.sh
 
+# HAProxy, from Debian's packages, for make cluster, its benchmark and the cluster and deploy tests.
+haproxy:
+	@scripts/install-package.sh /usr/sbin/haproxy haproxy "The cluster (HAProxy in front of the Rasa replicas)"
+
 # Settings given on make's command line reach the scripts too (make exports them), e.g.
 # make run RASA_PORT=5015, ACTIONS_PORT, DEMO_PORT, SHELL_PORT, RASA_API_TOKEN: see scripts/run.sh.
 run: install $(MODEL) $(WIDGET)
@@ -111,14 +117,14 @@ shell: install $(MODEL)
 
 # The full gate (CI runs it): every test, servers, browser and PostgreSQL included. Tests that need something
 # outside the repository skip with the reason on a developer's machine, and fail under CI=true (docs/testing.md).
-test: install $(MODEL) $(WIDGET) chromium
+test: install $(MODEL) $(WIDGET) chromium haproxy
 	$(BIN)/ruff check .
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/pytest
 
 # The edit loop: lint, `rasa data validate` and every test that starts no server, opens no browser, needs no
 # database and no trained model. Needs only `make install`.
-FAST := not e2e and not browser and not postgres and not model
+FAST := not e2e and not browser and not postgres and not redis and not model
 test-fast: install
 	$(BIN)/ruff check .
 	$(BIN)/rasa data validate --fail-on-warnings
@@ -142,6 +148,18 @@ N ?= 50
 M ?= 20
 bench-load: install $(MODEL)
 	$(BIN)/python -m bench.load --conversations $(N) --messages $(M)
+
+# REPLICAS Rasa replicas and ACTION_SERVERS action servers behind HAProxy, on the PostgreSQL and Redis that
+# TRACKER_STORE_URL and REDIS_URL name (defaults: this machine's, database itb_cluster); the demo page
+# through the balancer on CLUSTER_PORT (8080). Ctrl-C stops it. `make run` stays one process on SQLite.
+cluster: install $(MODEL) $(WIDGET) haproxy
+	@$(BIN)/python -m scripts.cluster
+
+# The cluster under load (a report, not a test): 50 conversations of 20 messages, REST and socket.io, while a
+# replica is killed, an action server stopped, PostgreSQL restarted and Redis stopped. Writes
+# results/bench/cluster.md and cluster.json. About 10 minutes.
+bench-cluster: install $(MODEL) haproxy
+	$(BIN)/python -m bench.cluster
 
 # Deletes conversations idle for more than DAYS days (default: CONVERSATION_RETENTION_DAYS, or 30) from
 # the tracker store endpoints.yml and TRACKER_STORE_URL name. Run daily from cron: see docs/operations.md. No

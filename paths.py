@@ -49,6 +49,12 @@ RESULTS = ROOT / "results"
 
 WIDGET_DIR = ROOT / "widget"
 
+# What the people who run it deploy: images, compose, Kubernetes (docs/deploy.md), and the load balancer
+# in front of several Rasa replicas (scripts/haproxy_config.py renders its template).
+DEPLOY_DIR = ROOT / "deploy"
+HAPROXY_TEMPLATE = DEPLOY_DIR / "haproxy" / "haproxy.cfg.template"
+HAPROXY_COMPOSE_CONFIG = DEPLOY_DIR / "haproxy" / "haproxy.cfg"
+
 
 def content_dir() -> Path:
     """The content every process serves: `ITB_CONTENT_DIR` if set (for all processes or none), else content/."""

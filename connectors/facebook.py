@@ -122,7 +122,7 @@ class FacebookChannel(ConfiguredFromEnv, FacebookInput):
         return FacebookPlainOutput(self.messenger_client())
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        on_new_message = guarded(on_new_message)
+        on_new_message = guarded(on_new_message, self.name())
         blueprint = Blueprint("facebook_webhook", __name__)
 
         async def health(_: Request) -> HTTPResponse:

@@ -41,6 +41,7 @@ from connectors.plain_text import OnNewMessage
 from connectors.unreadable import UNREADABLE
 from content_library.content import Content, load_content
 from content_library.signoff import SignOffError, red_flags_problem, require_fallbacks
+from conversations.ids import conversation_id
 from rasa_patches.action_response_check import validate_once
 from rasa_patches.graph_runner import use_sequential_graph_runner
 
@@ -94,8 +95,9 @@ class TurnOutput(OutputChannel):
     and an answer arriving after it would read as a reply to something else.
     """
 
-    def __init__(self, output: OutputChannel) -> None:
+    def __init__(self, output: OutputChannel, recipient_id: str) -> None:
         self.output = output
+        self.recipient_id = recipient_id  # the platform's id: Rasa knows the conversation by its namespaced one
         self.sent = 0
         self.closed = False
 
@@ -113,11 +115,11 @@ class TurnOutput(OutputChannel):
             logger.warning("A reply came after its turn's deadline and was not sent.")
             return
         self.sent += 1
-        await self.output.send_response(recipient_id, message)
+        await self.output.send_response(self.recipient_id, message)
 
 
-def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
-    """`on_new_message` that always answers, in time, with text the model can handle."""
+def guarded(on_new_message: OnNewMessage, channel: str) -> OnNewMessage:
+    """`on_new_message` that always answers, in time, with text the model can handle, in `channel`'s conversations."""
     content = load_content()
     try:
         require_fallbacks(content)
@@ -137,7 +139,9 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
     async def handle(message: UserMessage) -> None:
         incoming = prepare(message.text)
         message.text = incoming.text or UNREADABLE
-        output = TurnOutput(message.output_channel)
+        recipient = message.sender_id
+        message.sender_id = conversation_id(channel, recipient)
+        output = TurnOutput(message.output_channel, recipient)
         message.output_channel = output
         turn = asyncio.ensure_future(on_new_message(message))
         turn.add_done_callback(_log_failure)
@@ -157,9 +161,9 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
         if output.sent == 0:
             reply_id = stand_in_reply(message.text)
             logger.info("No reply in time for a message; sent the %s reply with the numbers.", reply_id)
-            await output.output.send_response(message.sender_id, channel_reply(content, reply_id))
+            await output.output.send_response(recipient, channel_reply(content, reply_id))
         if incoming.shortened:
-            await output.output.send_response(message.sender_id, channel_reply(content, "shortened"))
+            await output.output.send_response(recipient, channel_reply(content, "shortened"))
 
     return handle
 

@@ -21,6 +21,7 @@ from rasa.shared.core.events import BotUttered, Event, UserUttered
 from sanic import Blueprint, Sanic
 
 from connectors.plain_text import OnNewMessage
+from conversations.ids import conversation_id
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +73,11 @@ class OptionReplies:
         blueprint.listener("before_server_start")(keep_app)
         return blueprint
 
-    def wrap(self, on_new_message: OnNewMessage) -> OnNewMessage:
+    def wrap(self, on_new_message: OnNewMessage, channel: str) -> OnNewMessage:
+        """`channel`: whose conversations the options are read from (conversations/ids.py)."""
+
         async def with_chosen_option(message: UserMessage) -> Any:
-            payload = await self.payload_for(message)
+            payload = await self.payload_for(message, channel)
             if payload:
                 logger.debug("The reply picked an offered option: %s", payload)
                 message.text = payload
@@ -82,12 +85,12 @@ class OptionReplies:
 
         return with_chosen_option
 
-    async def payload_for(self, message: UserMessage) -> str | None:
+    async def payload_for(self, message: UserMessage, channel: str) -> str | None:
         agent = getattr(self._app.ctx, "agent", None) if self._app else None
         if agent is None or not (message.text or "").strip(SURROUNDINGS):
             return None
         try:
-            tracker = await agent.tracker_store.retrieve(message.sender_id)
+            tracker = await agent.tracker_store.retrieve(conversation_id(channel, message.sender_id))
         except Exception as error:  # the database is down: read the reply as words rather than fail
             # The type only: the database's message names the conversation (a phone number on SMS).
             logger.error("Could not read the conversation to pick an option: %s", type(error).__name__)

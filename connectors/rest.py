@@ -65,7 +65,7 @@ class MetadataRestInput(RestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = guarded(on_new_message)
+        on_new_message = guarded(on_new_message, self.name())
         origins = allowed_origins()
 
         async def with_one_message_per_reply(message: UserMessage) -> None:

@@ -92,7 +92,7 @@ class SlackChannel(ConfiguredFromEnv, SlackInput):
         return SlackPlainOutput(self.slack_token, self.api_url, channel or self.slack_channel, thread_id)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        on_new_message = guarded(on_new_message)
+        on_new_message = guarded(on_new_message, self.name())
         blueprint = super().blueprint(on_new_message)
 
         @blueprint.middleware("request")

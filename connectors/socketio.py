@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Awaitable, Callable, FrozenSet
 
 from engineio import AsyncServer as EngineIOServer
@@ -29,7 +30,7 @@ class MetadataSocketIOInput(SocketIOInput):
         return OneMessageSocketIOOutput(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = guarded(on_new_message)
+        on_new_message = guarded(on_new_message, self.name())
 
         async def with_one_message_per_reply(message: UserMessage) -> None:
             message.output_channel = OneMessageSocketIOOutput(self.sio, self.bot_message_evt)
@@ -37,7 +38,27 @@ class MetadataSocketIOInput(SocketIOInput):
 
         socketio_blueprint = super().blueprint(with_one_message_per_reply)
         screen_engine_requests(self.sio.eio, allowed_origins())
+        name_sessions_after_replica(self.sio.eio, os.environ.get(REPLICA_VARIABLE, ""))
         return socketio_blueprint
+
+
+# Set on each Rasa replica behind a balancer (harness/cluster.py, deploy/): its server name there.
+REPLICA_VARIABLE = "ITB_REPLICA"
+
+
+def name_sessions_after_replica(engine: EngineIOServer, replica: str) -> None:
+    """Begin every engine.io session id with this replica's name, so the balancer can route by it.
+
+    A socket.io session that long-polls must reach the replica that holds it, and every polling
+    request carries its session id (`?sid=`). The balancer's cookie does the same for a page on the
+    bot's own origin, but a widget embedded on another site would need a third-party cookie, which
+    browsers increasingly block; the id needs none. HAProxy reads the prefix (`use-server rasa-1 if
+    { urlp(sid) -m beg rasa-1. }`, deploy/haproxy/).
+    """
+    if not replica:
+        return
+    generate_id = engine.generate_id
+    engine.generate_id = lambda: f"{replica}.{generate_id()}"
 
 
 def screen_engine_requests(engine: EngineIOServer, origins: FrozenSet[str]) -> None:

@@ -166,8 +166,9 @@ class TeamsChannel(ConfiguredFromEnv, BotFrameworkInput):
         )
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        plain = replying_with(guarded(on_new_message), lambda original: TeamsOutput(original, self.login_url))
-        blueprint = self.option_replies.attach(super().blueprint(self.option_replies.wrap(plain)))
+        guard = guarded(on_new_message, self.name())
+        plain = replying_with(guard, lambda original: TeamsOutput(original, self.login_url))
+        blueprint = self.option_replies.attach(super().blueprint(self.option_replies.wrap(plain, self.name())))
 
         @blueprint.middleware("request")
         async def only_for_the_tokens_service_url(request: Request) -> HTTPResponse | None:

@@ -146,7 +146,7 @@ class TelegramChannel(ConfiguredFromEnv, TelegramInput):
         return self._output
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        on_new_message = guarded(on_new_message)
+        on_new_message = guarded(on_new_message, self.name())
         blueprint = super().blueprint(on_new_message)
         secret = self.get_output_channel().secret_token.encode("utf-8")
 

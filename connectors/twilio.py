@@ -122,8 +122,8 @@ class TwilioChannel(ConfiguredFromEnv, TwilioInput):
         self.option_replies = OptionReplies()
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        on_new_message = guarded(on_new_message)
-        blueprint = self.option_replies.attach(super().blueprint(self.option_replies.wrap(on_new_message)))
+        on_new_message = guarded(on_new_message, self.name())
+        blueprint = self.option_replies.attach(super().blueprint(self.option_replies.wrap(on_new_message, self.name())))
         validator = RequestValidator(self.auth_token)
 
         @blueprint.middleware("request")

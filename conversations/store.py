@@ -16,6 +16,7 @@ import itertools
 import json
 import logging
 import os
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, TypeVar
 
@@ -32,6 +33,8 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
+
+from conversations.ids import SEPARATOR, conversation_id
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -147,6 +150,9 @@ class ConversationStore(SQLTrackerStore):
         if database_file:
             self._keep_sqlite_connections()
         self._create_indexes()
+        renamed = namespace_stored_conversations(self.engine)
+        if renamed:
+            logger.info("Renamed %s stored conversation(s) to their channel's name (conversations/ids.py).", renamed)
 
     def _keep_sqlite_connections(self) -> None:
         """A pool that keeps its SQLite connections, set up for the write-ahead log once each.
@@ -232,6 +238,44 @@ class ConversationStore(SQLTrackerStore):
                 return itertools.islice(tracker.events, index + 1, None)
         # Not a tracker this store handed out (e.g. one built from scratch): Rasa's own count.
         return super()._additional_events(session, tracker)
+
+
+MIGRATIONS = "itb_migrations"  # which one-off changes to the stored conversations this database has had
+NAMESPACED = "conversation ids namespaced by channel"
+
+
+def namespace_stored_conversations(engine: Engine) -> int:
+    """Rename conversations stored under the platform's bare id to `<channel>:<id>`, once per database.
+
+    The channel is the one their first message came in on (Rasa stores it with each `user` event). Every
+    replica may run this at the same time: each rename is one UPDATE of a conversation still under its old
+    id, so a second runner finds nothing left to do; the marker row makes every later start skip it.
+    """
+    metadata = sa.MetaData()
+    migrations = sa.Table(MIGRATIONS, metadata, sa.Column("name", sa.String(255), primary_key=True))
+    metadata.create_all(engine)
+    with engine.begin() as connection:
+        if connection.execute(sa.select(migrations.c.name).where(migrations.c.name == NAMESPACED)).first():
+            return 0
+        renamed = 0
+        senders = [row[0] for row in connection.execute(sa.text("SELECT DISTINCT sender_id FROM events"))]
+        for sender in senders:
+            first = connection.execute(
+                sa.text("SELECT data FROM events WHERE sender_id = :sender AND type_name = 'user' ORDER BY id LIMIT 1"),
+                {"sender": sender},
+            ).first()
+            channel = (json.loads(first[0]).get("input_channel") if first else None) or "rest"
+            if sender.startswith(channel + SEPARATOR):
+                continue
+            connection.execute(
+                sa.text("UPDATE events SET sender_id = :new WHERE sender_id = :old"),
+                {"new": conversation_id(channel, sender), "old": sender},
+            )
+            renamed += 1
+        with suppress(sa.exc.IntegrityError):  # another replica recorded it first
+            with connection.begin_nested():
+                connection.execute(migrations.insert().values(name=NAMESPACED))
+    return renamed
 
 
 def starts_session(event: Dict[str, Any]) -> bool:

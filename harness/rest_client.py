@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from conversations.ids import conversation_id
+
 # A reply slower than this counts as an error, so a run always ends.
 REQUEST_TIMEOUT = 120  # seconds
 
@@ -95,9 +97,9 @@ async def run_conversations(
 
 
 async def tracker_user_texts(session: aiohttp.ClientSession, url: str, token: str, sender: str) -> List[str]:
-    """The text of every `user` event the server kept for `sender`, across all its sessions."""
+    """The text of every `user` event the server kept for REST `sender`, across all its sessions."""
     async with session.get(
-        f"{url}/conversations/{quote(sender, safe='')}/tracker",
+        f"{url}/conversations/{quote(conversation_id('rest', sender), safe='')}/tracker",
         params={"token": token, "include_events": "ALL"},
     ) as response:
         response.raise_for_status()

@@ -15,10 +15,11 @@ from harness.servers import Stack, start_stack
 from paths import DOMAIN, MODEL, ROOT
 from tests.support.channel_stubs import PlatformStub
 from tests.support.postgres import throwaway_database
+from tests.support.redis_server import redis_url as running_redis
 
 # A test that asks for one of these fixtures needs what the marker names; marking by fixture keeps the
 # marker and the need in one place. `e2e` (starts servers) and `browser` are set by the modules themselves.
-MARKED_BY_FIXTURE = {"model_path": "model", "postgres_url": "postgres"}
+MARKED_BY_FIXTURE = {"model_path": "model", "postgres_url": "postgres", "redis_url": "redis"}
 
 
 def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
@@ -81,3 +82,9 @@ def postgres_url() -> Iterator[Any]:
     """A throwaway PostgreSQL database (TEST_POSTGRES_URL's server); skipped, or failed under CI, without one."""
     with throwaway_database() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis server (TEST_REDIS_URL, default the local one, database 5); skipped, or failed under CI, without one."""
+    return running_redis()

@@ -55,7 +55,7 @@ def test_every_channel_handler_puts_it_in_place() -> None:
 
     RemoteAction._validate_action_result = RASA_VALIDATE
     try:
-        guarded(handler)
+        guarded(handler, "rest")
         assert RemoteAction._validate_action_result is validate_action_result
     finally:
         validate_once()

@@ -30,8 +30,10 @@ from sqlalchemy.engine import URL
 
 from connectors.twilio import sms_text
 from content_library.content import Content
+from conversations.ids import conversation_id
 from conversations.retention import DAYS_VARIABLE, SECONDS_PER_DAY
 from conversations.store import (
+    MIGRATIONS,
     URL_VARIABLE,
     WINDOW_EVENTS,
     ConversationStore,
@@ -153,7 +155,8 @@ class Restarted:
 
 
 def tracker_events(stack: Stack, sender_id: str) -> List[Dict[str, Any]]:
-    response = requests.get(f"{stack.url}/conversations/{sender_id}/tracker", params={"token": AUTH_TOKEN}, timeout=60)
+    stored = conversation_id("rest", sender_id)  # the REST channel's conversation (conversations/ids.py)
+    response = requests.get(f"{stack.url}/conversations/{stored}/tracker", params={"token": AUTH_TOKEN}, timeout=60)
     response.raise_for_status()
     return response.json()["events"]
 
@@ -177,7 +180,10 @@ def restarted(
         first.stop()
     assert first.conversations_db and first.conversations_db.is_file()
     sqlite_url = URL.create("sqlite", database=str(first.conversations_db))
-    in_file = {sender: event_count(sqlite_url, sender) for sender in (rest_sender, mobile)}
+    in_file = {
+        rest_sender: event_count(sqlite_url, conversation_id("rest", rest_sender)),
+        mobile: event_count(sqlite_url, conversation_id("twilio", mobile)),
+    }
 
     second = start_stack(workdir, model_path, extra_env=env, rasa_args=api)
     assert second.conversations_db == first.conversations_db
@@ -235,7 +241,7 @@ def test_tracker_store_url_keeps_the_conversation_in_postgresql_and_the_password
     finally:
         stack.stop()
     assert reply["custom"]["answer_id"] == "pump_refill"
-    assert event_count(postgres_url, sender) >= 3
+    assert event_count(postgres_url, conversation_id("rest", sender)) >= 3
     assert not (stack.conversations_db and stack.conversations_db.exists())  # not in SQLite as well
     log = stack.servers["rasa"].log.read_text(errors="replace")
     assert f"Conversations are kept in {postgres_url.render_as_string(hide_password=True)}" in log
@@ -428,3 +434,26 @@ def test_the_window_starts_at_the_latest_session(windowed: ConversationStore) ->
     assert isinstance(again.events[1], SessionStarted) and again.events[1].timestamp == later + 1
     assert len(asyncio.run(windowed.retrieve_full_tracker("sessions")).events) == 4 + 4 * 5 + 2 + 4
 
+
+# --- Conversations belong to their channel ---------------------------------------------------------------
+
+
+def test_conversations_stored_under_bare_ids_are_renamed_once_to_their_channels_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(URL_VARIABLE, raising=False)
+    db = str(tmp_path / "old.db")
+    old = {"parent-1": "rest", "+61480000000": "twilio", "whatsapp:+14155238886": "twilio", "29:1a2b": "botframework"}
+    before = ConversationStore(domain=WINDOW_DOMAIN, db=db)  # a new database: nothing to rename, marker set
+    before.engine.execute(sa.text(f"DELETE FROM {MIGRATIONS}"))  # as a database from before this change
+    for sender, channel in old.items():
+        events = [UserUttered("hi", input_channel=channel, timestamp=1.0), ActionExecuted("action_listen", timestamp=2)]
+        asyncio.run(before.save(DialogueStateTracker.from_events(sender, events)))
+    before.engine.dispose()
+
+    after = ConversationStore(domain=WINDOW_DOMAIN, db=db)
+    stored = set(asyncio.run(after.keys()))
+    assert stored == {f"{channel}:{sender}" for sender, channel in old.items()}
+    assert len(asyncio.run(after.retrieve_full_tracker("twilio:+61480000000")).events) == 2
+    again = ConversationStore(domain=WINDOW_DOMAIN, db=db)  # once only: nothing is renamed twice
+    assert set(asyncio.run(again.keys())) == stored

@@ -27,7 +27,7 @@ def run_turn(handler: Handler, text: str = "how often is the pump refilled?") ->
         return await handler(message)
 
     output = OneMessageCollector(CollectingOutputChannel())  # as the REST channel replies
-    asyncio.run(guarded(recording)(UserMessage(text, output, "parent-1")))
+    asyncio.run(guarded(recording, "rest")(UserMessage(text, output, "parent-1")))
     return output.messages, seen[0]
 
 
@@ -73,7 +73,7 @@ def test_a_slow_turn_gets_the_apology_at_the_deadline_and_its_late_reply_is_drop
             await message.output_channel.send_response(message.sender_id, {"text": "a late answer"})
             finished.set()
 
-        await guarded(slow)(UserMessage("what is baclofen?", output, "parent-1"))
+        await guarded(slow, "rest")(UserMessage("what is baclofen?", output, "parent-1"))
         assert [reply["custom"]["kind"] for reply in output.messages] == ["unavailable"]
         release.set()
         await finished.wait()
@@ -188,10 +188,25 @@ def test_a_parent_who_has_gone_gets_nothing_and_nothing_fails() -> None:
             started.set()
             await asyncio.Event().wait()
 
-        request = asyncio.ensure_future(guarded(slow)(UserMessage("what is baclofen?", output, "parent-1")))
+        request = asyncio.ensure_future(guarded(slow, "rest")(UserMessage("what is baclofen?", output, "parent-1")))
         await started.wait()
         request.cancel()  # what Sanic does when the client disconnects
         await request
 
     asyncio.run(scenario())
     assert output.messages == []
+
+
+def test_a_conversation_is_kept_under_its_channels_name_and_replies_go_to_the_platforms_id() -> None:
+    """A REST client that names a phone number as its sender gets a REST conversation, not the SMS one."""
+    kept: List[str] = []
+
+    async def rasa(message: UserMessage) -> None:
+        kept.append(message.sender_id)
+        await message.output_channel.send_response(message.sender_id, {"text": "an answer"})
+
+    collector = CollectingOutputChannel()
+    for channel in ("twilio", "rest"):
+        asyncio.run(guarded(rasa, channel)(UserMessage("hi", collector, "+61480000000", input_channel="twilio")))
+    assert kept == ["twilio:+61480000000", "rest:+61480000000"]  # the channel that received it, not the one named
+    assert [message["recipient_id"] for message in collector.messages] == ["+61480000000", "+61480000000"]

@@ -20,6 +20,7 @@ import requests
 from bench.length import questions
 from connectors.twilio import sms_text
 from content_library.content import Content
+from conversations.ids import conversation_id
 from conversations.store import WINDOW_EVENTS
 from harness.servers import Stack, start_stack
 from tests.support.channel_stubs import PlatformStub
@@ -80,7 +81,7 @@ def test_the_stored_tracker_holds_every_message_of_the_long_conversation_in_orde
     stack: Stack, long_conversation: Dict[str, Any]
 ) -> None:
     response = requests.get(
-        f"{stack.url}/conversations/{long_conversation['sender']}/tracker",
+        f"{stack.url}/conversations/{conversation_id('rest', long_conversation['sender'])}/tracker",
         params={"token": TOKEN},
         timeout=60,
     )

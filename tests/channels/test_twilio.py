@@ -129,3 +129,20 @@ def test_whatsapp_answer_comes_from_the_whatsapp_number_with_the_numbered_list(
     assert sent.fields["From"] == TWILIO_WHATSAPP_NUMBER
     # WhatsApp has no SMS alphabet to fit, so the source keeps its typographic quotes.
     assert sent.fields["Body"] == full_answer(answer) + "\n\n" + numbered(related_titles(content, answer))
+
+
+def test_a_rest_client_naming_a_parents_phone_number_starts_a_conversation_of_its_own(
+    channels: Stack, platforms: PlatformStub, content: Content
+) -> None:
+    """Conversations belong to their channel (conversations/ids.py): REST can't add turns to an SMS thread."""
+    mobile = new_mobile()
+    post_to_twilio(channels, twilio_sms(mobile, REFILL_QUESTION))
+    platforms.wait_for(sent_by_twilio_to(mobile))
+    fallback = content.replies["fallback"]
+    # Over REST, "1" with the parent's number as sender is a new conversation with no list to choose from.
+    assert [reply.get("text") for reply in channels.send("1", sender=mobile)] == [fallback.text]
+    # The SMS conversation never saw that turn: the parent's "1" still picks the refill answer's first option.
+    post_to_twilio(channels, twilio_sms(mobile, "1"))
+    _, sent = platforms.wait_for(sent_by_twilio_to(mobile), count=2)
+    chosen = content.answers[content.answers["pump_refill"].related[0]]
+    assert sent.fields["Body"].startswith(sms_text(full_answer(chosen)))

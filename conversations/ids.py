@@ -1,0 +1,24 @@
+"""Every conversation belongs to its channel: its stored id is the channel's name, a colon, and its own id.
+
+A REST client names its own `sender`, a socket.io client its own session id, and an SMS conversation's
+id is the parent's phone number. With one id space, a REST client that knew a number could add turns to
+that parent's SMS conversation, or read its options. So the guard, which every channel passes through,
+stores each conversation as `<channel>:<id>` (e.g. `twilio:+61480000000`, `rest:parent-1`), the channel
+being the one that received the message, never a name the client sent; replies still go to the id the
+platform knows. Conversations stored before this are renamed once, at start (store.py).
+"""
+
+from __future__ import annotations
+
+SEPARATOR = ":"
+
+
+def conversation_id(channel: str, sender_id: str) -> str:
+    """The stored id of `sender_id`'s conversation on `channel`."""
+    return f"{channel}{SEPARATOR}{sender_id}"
+
+
+def sender_of(channel: str, conversation: str) -> str:
+    """The platform's own id back from a stored one (the inverse of `conversation_id`)."""
+    prefix = channel + SEPARATOR
+    return conversation[len(prefix) :] if conversation.startswith(prefix) else conversation

@@ -1,0 +1,58 @@
+"""A parent's web widget as a program: one socket.io session that, like widget/src/connection.js, rejoins
+its conversation (`session_request` with the same session id) whenever socket.io reconnects.
+
+Used by the cluster test and `make bench-cluster`, where a replica is killed under a session and the
+session must carry on through another. Long-polling by default: the transport that needs the balancer's
+affinity (a WebSocket is one connection, pinned for its life).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any, Dict, List, Sequence
+
+import socketio
+
+
+class WidgetSession:
+    def __init__(self, url: str, session_id: str | None = None, transports: Sequence[str] = ("polling",)) -> None:
+        self.url, self.transports = url, list(transports)
+        self.session_id = session_id or uuid.uuid4().hex
+        self.replies: asyncio.Queue = asyncio.Queue()
+        self.joined = asyncio.Event()
+        self.reconnections = 0
+        self.client = socketio.AsyncClient(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1)
+        self.client.on("connect", self._on_connect)
+        self.client.on("disconnect", self._on_disconnect)
+        self.client.on("session_confirm", self._on_confirm)
+        self.client.on("bot_uttered", self.replies.put)
+
+    @property
+    def engine_session(self) -> str:
+        """engine.io's id of the current connection: on a cluster it begins with the replica's name."""
+        return self.client.eio.sid or ""
+
+    async def open(self, timeout: float = 30) -> None:
+        await self.client.connect(self.url, socketio_path="/socket.io", transports=self.transports)
+        await asyncio.wait_for(self.joined.wait(), timeout)
+
+    async def say(self, text: str, replies: int = 1, timeout: float = 30) -> List[Dict[str, Any]]:
+        """Send `text` once the session is (re)joined, and return its first `replies` bot messages."""
+        await asyncio.wait_for(self.joined.wait(), timeout)
+        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
+        return [await asyncio.wait_for(self.replies.get(), timeout) for _ in range(replies)]
+
+    async def close(self) -> None:
+        await self.client.disconnect()
+
+    async def _on_connect(self) -> None:
+        await self.client.emit("session_request", {"session_id": self.session_id})
+
+    async def _on_disconnect(self) -> None:
+        self.joined.clear()
+        self.reconnections += 1
+
+    async def _on_confirm(self, session_id: Any) -> None:
+        if session_id == self.session_id:
+            self.joined.set()
