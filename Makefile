@@ -131,9 +131,9 @@ test-fast: install
 	$(BIN)/pytest -m "$(FAST)" -q -n auto
 
 # The benchmark (a report, not a test): understanding against four baselines, speed at 1, 10 and 50
-# conversations at once, memory, cold start and training time; medians of REPEATS runs. Writes
-# results/bench/ and prints the tables. About 40 minutes with REPEATS=3 on 2 cores, most of it training Rasa's
-# default pipeline. See bench/__main__.py and docs/performance.md.
+# conversations at once beside a stock Rasa bot, one long conversation's cost per window, memory, cold start
+# and training time; medians of REPEATS runs. Writes results/bench/ and prints the tables. About 90 minutes
+# with REPEATS=3 on 2 cores, most of it training Rasa's default pipeline. See docs/performance.md.
 REPEATS ?= 3
 bench: install $(MODEL)
 	$(BIN)/python -m bench --repeats $(REPEATS)

@@ -36,6 +36,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +44,7 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import aiohttp
 import redis
+import socketio
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -59,7 +61,9 @@ from paths import HELD_OUT_NLU, RESULTS, ROOT
 OUT = RESULTS / "bench"
 FAULT_AFTER_SECONDS = 6.0  # into the phase: every parent is mid-conversation by then
 REDIS_DOWN_SECONDS = 5.0
-REPLY_TIMEOUT = 45.0  # a widget that gets nothing for this long counts the message as unanswered
+REPLY_TIMEOUT = 20.0  # a widget that gets nothing for this long counts the message as unanswered
+# A parent still talking after this is cut off and counted: a fault must not hold the benchmark forever.
+PHASE_DEADLINE = 150.0
 URGENT_EVERY = 7  # one message in seven describes a red flag
 APOLOGY = "unavailable"  # the guard's stand-in reply (connectors/guard.py)
 
@@ -160,7 +164,15 @@ async def widget_parent(
 ) -> None:
     widget = WidgetSession(url)
     try:
-        await widget.open(timeout=REPLY_TIMEOUT)
+        try:
+            await widget.open(timeout=REPLY_TIMEOUT)
+        except (socketio.exceptions.SocketIOError, asyncio.TimeoutError) as error:
+            conversation = conversation_id("socketio", widget.session_id)
+            log.extend(
+                Sent(conversation, "socketio", text, urgent, 0.0, error=f"could not connect: {error}")
+                for text, urgent in texts
+            )
+            return
         first_holder = widget.engine_session.split(".")[0]
         for text, urgent in texts:
             sent = Sent(
@@ -177,11 +189,15 @@ async def widget_parent(
             except asyncio.TimeoutError:
                 sent.error = "no reply within the timeout"
                 drain(widget)
+            except socketio.exceptions.SocketIOError as error:  # sent as the connection dropped
+                sent.error = f"not sent: {error}"
+
             sent.seconds = time.perf_counter() - began
             log.append(sent)
         moved.append(widget.engine_session.split(".")[0] != first_holder)
     finally:
-        await widget.close()
+        with suppress(asyncio.TimeoutError, socketio.exceptions.SocketIOError):
+            await asyncio.wait_for(widget.close(), 5)
 
 
 def drain(widget: WidgetSession) -> None:
@@ -215,11 +231,12 @@ async def phase(
             else widget_parent(cluster.url, texts, expected, start, log, moved)
             for channel, texts in drawn
         ]
-        tasks = [asyncio.ensure_future(parent) for parent in parents]
+        tasks = [asyncio.ensure_future(asyncio.wait_for(parent, PHASE_DEADLINE)) for parent in parents]
         if fault:
             tasks.append(asyncio.ensure_future(inject()))
-        await asyncio.gather(*tasks)
-    return log, time.perf_counter() - start, moved, fault_at
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    cut_off = sum(isinstance(outcome, asyncio.TimeoutError) for outcome in outcomes)
+    return log, time.perf_counter() - start, moved, fault_at, cut_off
 
 
 def judge(
@@ -253,8 +270,8 @@ def judge(
         for sent in log:
             if sent.conversation != conversation:
                 continue
-            if sent.replies and APOLOGY not in sent.answer_ids and stored[sent.text] == 0:
-                lost += 1  # a parent was answered, and the conversation does not hold the message
+            if sent.replies == expected[sent.text] and stored[sent.text] == 0:
+                lost += 1  # a parent had the turn's own answer, and the conversation does not hold the message
             duplicated += max(0, stored[sent.text] - 1)
     abnormal = [sent for sent in log if sent.error or not sent.replies or sent in apologies or sent in wrong]
     recovered = None
@@ -273,6 +290,8 @@ def judge(
         "urgent": len(urgent),
         "urgent_with_number": len(urgent_with_number),
         "urgent_unanswered": sum(1 for sent in urgent if sent.error),
+        # The turn failed and the guard sent the urgent reply itself: the number, without the turn stored.
+        "urgent_by_the_guard": sum(1 for sent in urgent_with_number if sent.replies != expected[sent.text]),
         "fault_at_seconds": round(fault_at, 1) if fault_at is not None else None,
         "normal_again_after_seconds": recovered,
         "widgets_moved_replica": sum(moved),
@@ -401,10 +420,11 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
             fresh = conversations(args.conversations, args.messages, args.seed)  # same texts, new parents
             if name == "one_replica":  # throughput of one replica: stopped before, not during, the phase
                 faults.one_replica()
-            log, wall, moved, fault_at = asyncio.run(
+            log, wall, moved, fault_at, cut_off = asyncio.run(
                 phase(cluster, fresh, expected, getattr(faults, method) if method else None)
             )
-            results[name] = {"title": title, **judge(log, expected, on_call, store_url, wall, moved, fault_at)}
+            judged = judge(log, expected, on_call, store_url, wall, moved, fault_at)
+            results[name] = {"title": title, **judged, "parents_cut_off": cut_off}
             faults.undo(name)
         results["writes"] = store_writes(store_url)
     finally:
@@ -433,14 +453,17 @@ def markdown(result: Dict[str, Any], command: str, date: str, commit: str) -> st
     phases = [name for name in PHASES if name in result]
     rows = [
         ("messages sent", "messages"),
+        (f"parents still waiting after {PHASE_DEADLINE:.0f} s (cut off)", "parents_cut_off"),
         ("errors seen by clients", "errors"),
         ("replies missing (an empty reply list)", "replies_missing"),
         ("apologies (the guard's reply with the numbers)", "apologies"),
         ("wrong answers (not what a fresh conversation gets)", "wrong_answers"),
-        ("lost (answered, not in PostgreSQL)", "lost"),
+        ("lost (the turn's own answer given, not in PostgreSQL)", "lost"),
         ("duplicated turns", "duplicated"),
         ("urgent messages", "urgent"),
         ("urgent with the on-call number first", "urgent_with_number"),
+        ("  of them sent by the guard (the turn failed)", "urgent_by_the_guard"),
+        ("urgent with an error instead (in flight, or not sent)", "urgent_unanswered"),
         ("fault injected at (s)", "fault_at_seconds"),
         ("replies normal again after (s)", "normal_again_after_seconds"),
         ("widgets that moved replica / widgets", None),

@@ -11,14 +11,10 @@ platform knows. Conversations stored before this are renamed once, at start (sto
 from __future__ import annotations
 
 SEPARATOR = ":"
+# Every channel's name (its `name()`): a stored id begins with one of these.
+CHANNELS = frozenset({"rest", "socketio", "telegram", "twilio", "facebook", "slack", "botframework"})
 
 
 def conversation_id(channel: str, sender_id: str) -> str:
     """The stored id of `sender_id`'s conversation on `channel`."""
     return f"{channel}{SEPARATOR}{sender_id}"
-
-
-def sender_of(channel: str, conversation: str) -> str:
-    """The platform's own id back from a stored one (the inverse of `conversation_id`)."""
-    prefix = channel + SEPARATOR
-    return conversation[len(prefix) :] if conversation.startswith(prefix) else conversation

@@ -12,6 +12,7 @@ never in a committed file or a log line.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -34,7 +35,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from conversations.ids import SEPARATOR, conversation_id
+from conversations.ids import CHANNELS, SEPARATOR, conversation_id
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,9 +46,11 @@ DEFAULT_DB = "var/conversations.db"
 EXAMPLE_URL = "postgresql://user:password@host:5432/itb"
 # How many of a conversation's latest events a turn is given: the rules need the last turn or two, a
 # turn is about 5 to 10 events, and this is the same for the 3rd message and the 3,000th. Replaying the
-# window and the policies' reading of it are most of a turn's dialogue cost: 30 took a turn's p50 from
-# 26 to 24 ms against 60 (docs/performance.md).
+# window and the policies' reading of it grow with its size, so it is no larger than the rules need.
 WINDOW_EVENTS = 30
+# A turn is saved again while the database is away for up to about 10 s in all (1 + 2 + 3 + 4 s).
+SAVE_ATTEMPTS = 5
+SAVE_RETRY_SECONDS = 1.0
 # Indexes that make each turn's reads a walk down one conversation's newest rows, at any length.
 INDEXES = {
     "ix_events_sender_id_id": ("sender_id", "id"),
@@ -125,7 +128,10 @@ class ConversationStore(SQLTrackerStore):
     latest `WINDOW_EVENTS` events, from the end of a turn (`retrieve`), plus the latest value of any
     slot set before them; saving appends the events that came after the newest stored one
     (`_additional_events`). Every event is still stored, in order: `retrieve_full_tracker` (Rasa's
-    HTTP API), the insights, the retention purge and a restart read them all.
+    HTTP API), the insights, the retention purge and a restart read them all. An event broker, if one
+    is configured, is given the same new events (`stream_events`). Rasa's session expiry reads the
+    window's latest user message: a turn of more than `WINDOW_EVENTS` events would hide it (this
+    bot's turns have under ten).
     """
 
     def __init__(
@@ -149,8 +155,10 @@ class ConversationStore(SQLTrackerStore):
             raise TrackerStoreConfigError(f"No database driver for {url.drivername}: {error}") from error
         if database_file:
             self._keep_sqlite_connections()
+        else:
+            self._check_connections_before_use()
         self._create_indexes()
-        renamed = namespace_stored_conversations(self.engine)
+        renamed = namespace_stored_conversations(self.engine, self.SQLEvent.__tablename__)
         if renamed:
             logger.info("Renamed %s stored conversation(s) to their channel's name (conversations/ids.py).", renamed)
 
@@ -166,11 +174,40 @@ class ConversationStore(SQLTrackerStore):
         event.listen(self.engine, "connect", write_ahead_log)
         self.sessionmaker = sessionmaker(bind=self.engine)
 
+    def _check_connections_before_use(self) -> None:
+        """A database server that restarted leaves the pool's connections dead: each is tested when taken.
+
+        Without it, the first turn of each pooled connection after a PostgreSQL restart failed to save,
+        after its reply had been sent (`make bench-cluster`: 16 answered turns not stored).
+        """
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sessionmaker(bind=self.engine)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's save, tried again while the database is briefly away (a restart, a fail-over).
+
+        The parent already has the reply when the turn is saved: giving up at the first error would
+        lose a turn they saw answered. Each attempt appends only what is not stored yet, so a retry
+        never stores an event twice.
+        """
+        for attempt in range(SAVE_ATTEMPTS):
+            try:
+                await super().save(tracker)
+                return
+            except sa.exc.OperationalError as error:
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise
+                logger.warning("Saving a turn failed (%s); trying again.", type(error.orig).__name__)
+                await asyncio.sleep(SAVE_RETRY_SECONDS * (attempt + 1))
+
     def _create_indexes(self) -> None:
         """Plain DDL, not sa.Index: an index added to Rasa's table metadata would be created again, and
         fail, by every later store's create_all in the same process."""
         table = self.SQLEvent.__tablename__
         with self.engine.begin() as connection:
+            one_replica_at_a_time(connection)
             for name, columns in INDEXES.items():
                 connection.execute(sa.text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(columns)})"))
 
@@ -189,7 +226,8 @@ class ConversationStore(SQLTrackerStore):
             window = turn_window([(row.id, json.loads(row.data)) for row in reversed(rows)], len(rows) < WINDOW_EVENTS)
             # A window that begins the session needs nothing from before it: Rasa carries slots over itself.
             begins_session = len(rows) < WINDOW_EVENTS or starts_session(window[0][1])
-            carried = [] if begins_session else self._slots_before(session, sender_id, window[0][0])
+            slots = not begins_session and bool(self.domain.slots)
+            carried = self._slots_before(session, sender_id, window[0][0]) if slots else []
         return DialogueStateTracker.from_dict(sender_id, [*carried, *(data for _, data in window)], self.domain.slots)
 
     def _slots_before(self, session: Any, sender_id: str, first_id: int) -> List[Dict[str, Any]]:
@@ -233,45 +271,78 @@ class ConversationStore(SQLTrackerStore):
         # An event is its type and its creation time (time.time(), to the microsecond): the newest stored one
         # is found from the end of the tracker, so this costs the new events, not the conversation.
         for index in range(len(tracker.events) - 1, -1, -1):
-            event = tracker.events[index]
-            if event.type_name == newest.type_name and event.timestamp == newest.timestamp:
+            candidate = tracker.events[index]
+            if candidate.type_name == newest.type_name and candidate.timestamp == newest.timestamp:
                 return itertools.islice(tracker.events, index + 1, None)
-        # Not a tracker this store handed out (e.g. one built from scratch): Rasa's own count.
-        return super()._additional_events(session, tracker)
+        # The newest stored event is not in this tracker: something else wrote to the conversation after it
+        # was read (a turn that ran without the lock while Redis was down). Keep this turn's events anyway.
+        logger.warning("A conversation changed while a turn ran; the turn's events are stored after the others.")
+        return iter([late for late in tracker.events if late.timestamp > newest.timestamp])
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's, for a windowed tracker: the new events are those after the newest stored, not a count."""
+        if not self.event_broker:
+            return
+        with self.session_scope() as session:
+            new_events = list(self._additional_events(session, tracker))
+        for new_event in new_events:
+            self.event_broker.publish({"sender_id": tracker.sender_id, **new_event.as_dict()})
 
 
 MIGRATIONS = "itb_migrations"  # which one-off changes to the stored conversations this database has had
 NAMESPACED = "conversation ids namespaced by channel"
 
 
-def namespace_stored_conversations(engine: Engine) -> int:
+def one_replica_at_a_time(connection: Any) -> None:
+    """On PostgreSQL, a transaction-long lock: replicas starting together set up the database one by one
+    (CREATE INDEX IF NOT EXISTS and CREATE TABLE are not safe to run at the same instant)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SETUP_LOCK})
+
+
+SETUP_LOCK = 4_815_162_342  # any constant: the advisory lock's key for setting up this store
+
+
+def channel_of(channel_names: List[str | None]) -> str:
+    """The channel a conversation stored under a bare id came from: the one its messages name.
+
+    A REST client can name any `input_channel` it likes, so only a channel's real name counts, and a
+    conversation that any other channel wrote to is that channel's (an SMS thread a REST tool also
+    touched stays the parent's SMS conversation).
+    """
+    known = [name for name in channel_names if name in CHANNELS]
+    return next((name for name in known if name != "rest"), "rest")
+
+
+def namespace_stored_conversations(engine: Engine, table: str = "events") -> int:
     """Rename conversations stored under the platform's bare id to `<channel>:<id>`, once per database.
 
-    The channel is the one their first message came in on (Rasa stores it with each `user` event). Every
-    replica may run this at the same time: each rename is one UPDATE of a conversation still under its old
-    id, so a second runner finds nothing left to do; the marker row makes every later start skip it.
+    Every replica may start at the same time: on PostgreSQL they take turns (an advisory lock), and on
+    any database each rename is one UPDATE of a conversation still under its old id, so a second runner
+    renames nothing; the marker row makes every later start skip it.
     """
     metadata = sa.MetaData()
     migrations = sa.Table(MIGRATIONS, metadata, sa.Column("name", sa.String(255), primary_key=True))
-    metadata.create_all(engine)
     with engine.begin() as connection:
+        one_replica_at_a_time(connection)
+        metadata.create_all(connection)
         if connection.execute(sa.select(migrations.c.name).where(migrations.c.name == NAMESPACED)).first():
             return 0
         renamed = 0
-        senders = [row[0] for row in connection.execute(sa.text("SELECT DISTINCT sender_id FROM events"))]
+        senders = [row[0] for row in connection.execute(sa.text(f"SELECT DISTINCT sender_id FROM {table}"))]
         for sender in senders:
-            first = connection.execute(
-                sa.text("SELECT data FROM events WHERE sender_id = :sender AND type_name = 'user' ORDER BY id LIMIT 1"),
-                {"sender": sender},
-            ).first()
-            channel = (json.loads(first[0]).get("input_channel") if first else None) or "rest"
-            if sender.startswith(channel + SEPARATOR):
+            if sender.split(SEPARATOR, 1)[0] in CHANNELS and SEPARATOR in sender:
                 continue
-            connection.execute(
-                sa.text("UPDATE events SET sender_id = :new WHERE sender_id = :old"),
+            rows = connection.execute(
+                sa.text(f"SELECT data FROM {table} WHERE sender_id = :sender AND type_name = 'user'"),
+                {"sender": sender},
+            )
+            channel = channel_of([json.loads(data).get("input_channel") for (data,) in rows])
+            result = connection.execute(
+                sa.text(f"UPDATE {table} SET sender_id = :new WHERE sender_id = :old"),
                 {"new": conversation_id(channel, sender), "old": sender},
             )
-            renamed += 1
+            renamed += result.rowcount
         with suppress(sa.exc.IntegrityError):  # another replica recorded it first
             with connection.begin_nested():
                 connection.execute(migrations.insert().values(name=NAMESPACED))

@@ -21,6 +21,9 @@ class WidgetSession:
         self.session_id = session_id or uuid.uuid4().hex
         self.replies: asyncio.Queue = asyncio.Queue()
         self.joined = asyncio.Event()
+        # Set when the connection drops: a caller that killed its replica waits for it before saying more,
+        # or the message could go out on the dead connection before socket.io notices.
+        self.dropped = asyncio.Event()
         self.reconnections = 0
         self.client = socketio.AsyncClient(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1)
         self.client.on("connect", self._on_connect)
@@ -34,7 +37,10 @@ class WidgetSession:
         return self.client.eio.sid or ""
 
     async def open(self, timeout: float = 30) -> None:
-        await self.client.connect(self.url, socketio_path="/socket.io", transports=self.transports)
+        # wait_timeout: socket.io's own wait for the namespace is 1 s, too short for a server under load.
+        await self.client.connect(
+            self.url, socketio_path="/socket.io", transports=self.transports, wait_timeout=timeout
+        )
         await asyncio.wait_for(self.joined.wait(), timeout)
 
     async def say(self, text: str, replies: int = 1, timeout: float = 30) -> List[Dict[str, Any]]:
@@ -52,6 +58,7 @@ class WidgetSession:
     async def _on_disconnect(self) -> None:
         self.joined.clear()
         self.reconnections += 1
+        self.dropped.set()
 
     async def _on_confirm(self, session_id: Any) -> None:
         if session_id == self.session_id:

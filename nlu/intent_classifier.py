@@ -108,7 +108,12 @@ class IntentClassifier(LogisticRegressionClassifier):
         the same scores (tests/test_pipeline_components.py checks they agree).
         """
         coef = self.clf.coef_
-        if coef.shape[0] == 1 or self.clf.multi_class == "ovr":  # scikit-learn's one-vs-rest formula
+        # scikit-learn 1.1's rule for when a model is multinomial; otherwise its own one-vs-rest formula.
+        multi_class = self.clf.multi_class
+        multinomial = multi_class == "multinomial" or (
+            multi_class == "auto" and self.clf.solver != "liblinear" and coef.shape[0] > 1
+        )
+        if not multinomial:
             return self.clf.predict_proba(X)
         if self._weights is None or self._weights[0] is not coef:
             self._weights = (coef, np.ascontiguousarray(coef.T))

@@ -23,7 +23,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Callable, Dict, List, Sequence
 
 import numpy as np
 from safetensors.numpy import load_file
@@ -256,27 +256,15 @@ class MiniLM:
         return layer_norm(x, self.weights[f"{name}.weight"], self.weights[f"{name}.bias"], self.eps)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """One L2-normalised float32 embedding per text. Batches hold texts of similar length, to pad little."""
-        token_ids = [self.tokenizer(text) for text in texts]
-        order = sorted(range(len(texts)), key=lambda index: len(token_ids[index]))
-        embeddings = np.zeros((len(texts), self.width), dtype=np.float32)
-        for first in range(0, len(order), BATCH_SIZE):
-            batch = order[first : first + BATCH_SIZE]
-            embeddings[batch] = self.encode_batch([token_ids[index] for index in batch])
-        return embeddings
+        """One L2-normalised float32 embedding per text."""
+        return encode_in_batches(self.tokenizer, self.width, self.hidden_states, texts)
 
-    def encode_batch(self, token_ids: List[List[int]]) -> np.ndarray:
-        length = max(len(ids) for ids in token_ids)
-        ids = np.zeros((len(token_ids), length), dtype=np.int64)  # 0 is [PAD]
-        mask = np.zeros((len(token_ids), length), dtype=np.float32)
-        for row, sentence in enumerate(token_ids):
-            ids[row, : len(sentence)] = sentence
-            mask[row, : len(sentence)] = 1.0
+    def hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The last layer's output for a padded batch (what nlu/minilm_onnx.py runs with ONNX Runtime instead)."""
         hidden = self.embed(ids)
         for layer in range(self.layers):
             hidden = self.encoder_layer(hidden, mask, f"encoder.layer.{layer}")
-        pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return hidden
 
     def embed(self, ids: np.ndarray) -> np.ndarray:
         """Word + position + token-type (all sentence A) embeddings, layer-normalised."""
@@ -338,3 +326,32 @@ if __name__ == "__main__":
     print(f"Embedding model: {model_dir}")
     for runtime in (ONNX, ONNX_INT8):
         print(f"  {runtime}: {graph(shared_model(model_dir), model_dir, runtime)}")
+
+
+def encode_in_batches(
+    tokenizer: Callable[[str], List[int]],
+    width: int,
+    hidden_states: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    texts: Sequence[str],
+) -> np.ndarray:
+    """Mean-pooled, L2-normalised embeddings, whichever runtime gives the hidden states.
+
+    Batches hold texts of similar length, to pad little; padding (id 0, [PAD]) is masked out of the mean.
+    """
+    token_ids = [tokenizer(text) for text in texts]
+    order = sorted(range(len(texts)), key=lambda index: len(token_ids[index]))
+    embeddings = np.zeros((len(texts), width), dtype=np.float32)
+    for first in range(0, len(order), BATCH_SIZE):
+        batch = [token_ids[index] for index in order[first : first + BATCH_SIZE]]
+        length = max(len(ids) for ids in batch)
+        ids = np.zeros((len(batch), length), dtype=np.int64)
+        mask = np.zeros((len(batch), length), dtype=np.float32)
+        for row, sentence in enumerate(batch):
+            ids[row, : len(sentence)] = sentence
+            mask[row, : len(sentence)] = 1.0
+        hidden = hidden_states(ids, mask)
+        pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+        embeddings[order[first : first + BATCH_SIZE]] = pooled / np.maximum(
+            np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12
+        )
+    return embeddings

@@ -134,6 +134,7 @@ def test_a_widget_on_a_killed_replica_reconnects_to_the_other_and_continues_its_
             before = await widget.say(REFILL_QUESTION)
             holder = widget.engine_session.split(".")[0]
             await asyncio.get_running_loop().run_in_executor(None, cluster.kill, holder)
+            await asyncio.wait_for(widget.dropped.wait(), 60)  # socket.io has noticed
             after = await widget.say(PUMP_SIZE, timeout=60)  # sent once the session has rejoined elsewhere
             return holder, widget.engine_session.split(".")[0], before, after
         finally:

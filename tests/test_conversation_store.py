@@ -38,6 +38,7 @@ from conversations.store import (
     WINDOW_EVENTS,
     ConversationStore,
     TrackerStoreConfigError,
+    channel_of,
     configured_url,
     sql_tracker_store_kwargs,
     store_url,
@@ -435,6 +436,43 @@ def test_the_window_starts_at_the_latest_session(windowed: ConversationStore) ->
     assert len(asyncio.run(windowed.retrieve_full_tracker("sessions")).events) == 4 + 4 * 5 + 2 + 4
 
 
+def test_a_turn_saved_after_another_writer_is_still_stored(windowed: ConversationStore) -> None:
+    """Without the lock (Redis down), two turns can read the same window: neither turn's events are dropped."""
+    asyncio.run(talk(windowed, "two-writers", 12))
+    first, second = asyncio.run(windowed.retrieve("two-writers")), asyncio.run(windowed.retrieve("two-writers"))
+    for tracker, number in ((second, 500), (first, 600)):
+        for event in a_turn(number):
+            tracker.update(event)
+        asyncio.run(windowed.save(tracker))
+    full = asyncio.run(windowed.retrieve_full_tracker("two-writers"))
+    texts = [event.text for event in full.events if isinstance(event, UserUttered)]
+    assert texts == [f"question {n}" for n in range(12)] + ["question 500", "question 600"]
+
+
+def test_a_turn_is_saved_again_when_the_database_was_briefly_away(
+    windowed: ConversationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent already has the reply: a save that meets a restarting database is tried again, not dropped."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    import conversations.store as store_module
+
+    rasa_save, failures = SQLTrackerStore.save, []
+
+    async def save_once_failing(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
+        if not failures:
+            failures.append(tracker.sender_id)
+            raise sa.exc.OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
+        await rasa_save(self, tracker)
+
+    monkeypatch.setattr(SQLTrackerStore, "save", save_once_failing)
+    monkeypatch.setattr(store_module, "SAVE_RETRY_SECONDS", 0.0)
+    asyncio.run(talk(windowed, "restarting-database", 2))
+    full = asyncio.run(windowed.retrieve_full_tracker("restarting-database"))
+    assert failures == ["restarting-database"]
+    assert [event.text for event in full.events if isinstance(event, UserUttered)] == ["question 0", "question 1"]
+
+
 # --- Conversations belong to their channel ---------------------------------------------------------------
 
 
@@ -455,5 +493,15 @@ def test_conversations_stored_under_bare_ids_are_renamed_once_to_their_channels_
     stored = set(asyncio.run(after.keys()))
     assert stored == {f"{channel}:{sender}" for sender, channel in old.items()}
     assert len(asyncio.run(after.retrieve_full_tracker("twilio:+61480000000")).events) == 2
-    again = ConversationStore(domain=WINDOW_DOMAIN, db=db)  # once only: nothing is renamed twice
-    assert set(asyncio.run(again.keys())) == stored
+    events = [UserUttered("hi", input_channel="rest", timestamp=3.0), ActionExecuted("action_listen", timestamp=4)]
+    asyncio.run(after.save(DialogueStateTracker.from_events("bare-after", events)))
+    after.engine.dispose()
+    again = ConversationStore(domain=WINDOW_DOMAIN, db=db)  # once only: a later bare id is left alone
+    assert set(asyncio.run(again.keys())) == {*stored, "bare-after"}
+
+
+def test_a_conversation_is_renamed_to_the_channel_that_really_wrote_it() -> None:
+    """A REST client names its own `input_channel`: only real channel names count, and not REST's first."""
+    assert channel_of(["rest", "twilio", "rest"]) == "twilio"
+    assert channel_of(["made-up", None]) == "rest"
+    assert channel_of(["telegram"]) == "telegram"

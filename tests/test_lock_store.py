@@ -44,29 +44,51 @@ def test_holders_of_one_conversations_lock_never_overlap(redis_url: str) -> None
     assert all(timeline[i].startswith("in") and timeline[i + 1] == "out" + timeline[i][2:] for i in range(0, 80, 2))
 
 
+def test_a_long_turn_keeps_its_lock_and_frees_it_at_the_end(redis_url: str) -> None:
+    import redis
+
+    conversation = f"long-{uuid.uuid4().hex[:8]}"
+    client = redis.Redis.from_url(redis_url)
+
+    async def main() -> None:
+        async with store(redis_url, lifetime=0.2).lock(conversation):
+            await asyncio.sleep(0.3)  # outlives its lock's lifetime: the renewal keeps it, so it is still ours
+            assert client.get(KEY_PREFIX + conversation) is not None
+        assert client.get(KEY_PREFIX + conversation) is None  # freed at the end
+
+    asyncio.run(main())
+
+
 def test_a_holder_frees_only_its_own_lock(redis_url: str) -> None:
+    """A turn whose lock was lost (it expired, another replica took it) must not free the other's lock."""
     import redis
 
     conversation = f"own-{uuid.uuid4().hex[:8]}"
     client = redis.Redis.from_url(redis_url)
 
     async def main() -> None:
-        async with store(redis_url, lifetime=0.2).lock(conversation):
-            await asyncio.sleep(0.3)  # outlives its lock: the renewal keeps it, so it is still ours
-            assert client.get(KEY_PREFIX + conversation) is not None
-        assert client.get(KEY_PREFIX + conversation) is None  # freed at the end
+        async with store(redis_url).lock(conversation):
+            client.set(KEY_PREFIX + conversation, "another-replica", px=5000)  # as if ours had expired
 
     asyncio.run(main())
+    assert client.get(KEY_PREFIX + conversation) == b"another-replica"
+    client.delete(KEY_PREFIX + conversation)
+
+
+def test_a_turn_waits_no_longer_than_its_wait_for_a_held_lock(redis_url: str) -> None:
+    import redis
+
+    conversation = f"held-{uuid.uuid4().hex[:8]}"
+    client = redis.Redis.from_url(redis_url)
     client.set(KEY_PREFIX + conversation, "someone-else", px=5000)
 
     async def other() -> None:
-        lock_store = store(redis_url, wait=0.05)
         with pytest.raises(Exception, match="Could not acquire"):
-            async with lock_store.lock(conversation):
+            async with store(redis_url, wait=0.05).lock(conversation):
                 pass
 
     asyncio.run(other())
-    assert client.get(KEY_PREFIX + conversation) == b"someone-else"  # not freed by a holder that never had it
+    assert client.get(KEY_PREFIX + conversation) == b"someone-else"
     client.delete(KEY_PREFIX + conversation)
 
 
