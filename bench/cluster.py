@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
 import aiohttp
-import redis
 import socketio
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -51,6 +50,7 @@ from sqlalchemy.engine import make_url
 from bench.length import questions
 from content_library.content import load_content
 from conversations.ids import conversation_id
+from conversations.lock import why_unreachable
 from harness.cluster import Cluster, start_cluster, stored_turns
 from harness.rest_client import client_session, send
 from harness.servers import Server, free_ports, wait_until_up
@@ -366,17 +366,11 @@ class PrivateRedis:
                 stderr=subprocess.STDOUT,
             )
         self.server = Server("redis", process, log)
-        client = redis.Redis.from_url(self.url)
         deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"redis-server did not start: {log.read_text()[-500:]}") from None
-                time.sleep(0.05)
-        client.close()
+        while why_unreachable(self.url, timeout=0.5):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"redis-server did not start: {log.read_text()[-500:]}")
+            time.sleep(0.05)
 
     def stop(self) -> None:
         if self.server:

@@ -126,3 +126,20 @@ class AtomicRedisLockStore(LockStore):
     async def ping(self) -> Any:
         """For start-up checks and tests: is Redis there?"""
         return await self.redis.ping()
+
+
+def why_unreachable(url: str, timeout: float = 2.0) -> str:
+    """Why the Redis server at `url` does not answer a PING, or "" when it does.
+
+    The one check `make cluster`, the fault benchmark and the Redis tests make before they start.
+    """
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout)
+    try:
+        client.ping()
+        return ""
+    except (redis.RedisError, OSError) as error:
+        return f"{type(error).__name__}: {error}"
+    finally:
+        client.close()

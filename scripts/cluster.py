@@ -19,10 +19,10 @@ import sys
 import time
 from typing import List
 
-import redis
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from conversations.lock import why_unreachable
 from harness.cluster import start_cluster
 from paths import MODEL
 
@@ -61,13 +61,9 @@ def ensure_database(url: str) -> None:
 
 
 def ensure_redis(url: str) -> None:
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError) as error:
-        fail(f"Redis at {url} does not answer ({error}).", f"Start it ({START_REDIS}), or set REDIS_URL.")
-    finally:
-        client.close()
+    reason = why_unreachable(url)
+    if reason:
+        fail(f"Redis at {url} does not answer ({reason}).", f"Start it ({START_REDIS}), or set REDIS_URL.")
 
 
 def ensure_port_free(port: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from conversations.lock import why_unreachable
 from tests.support.outside import missing
 
 URL_VARIABLE = "TEST_REDIS_URL"
@@ -12,14 +13,8 @@ DEFAULT_URL = "redis://127.0.0.1:6379/5"
 
 def redis_url() -> str:
     """The test Redis's URL, once it answers; skipped (failed under CI) when there is none."""
-    import redis
-
     url = os.environ.get(URL_VARIABLE) or DEFAULT_URL
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError) as error:
-        missing(f"No Redis server at {url} ({type(error).__name__})", f"start one, or set {URL_VARIABLE}=redis://HOST:PORT/DB")
-    finally:
-        client.close()
+    reason = why_unreachable(url)
+    if reason:
+        missing(f"No Redis server at {url} ({reason})", f"start one, or set {URL_VARIABLE}=redis://HOST:PORT/DB")
     return url
