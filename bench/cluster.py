@@ -66,6 +66,9 @@ REPLY_TIMEOUT = 20.0  # a widget that gets nothing for this long counts the mess
 PHASE_DEADLINE = 150.0
 URGENT_EVERY = 7  # one message in seven describes a red flag
 APOLOGY = "unavailable"  # the guard's stand-in reply (connectors/guard.py)
+# A REST client sends a request again once, under the same X-Request-ID, when its connection broke or the
+# balancer answered 502/503 (what docs/deploy.md asks of REST integrations); the widget resends by itself.
+REST_ATTEMPTS = 2
 
 
 @dataclass
@@ -81,6 +84,7 @@ class Sent:
     replies: List[str] = field(default_factory=list)
     answer_ids: List[str] = field(default_factory=list)
     error: str = ""
+    sent_again: bool = False  # a REST request sent again (same X-Request-ID), or a widget message resent
 
 
 def parse_args(argv: List[str] | None) -> argparse.Namespace:
@@ -147,8 +151,8 @@ async def rest_parent(
     sender = f"bench-rest-{uuid.uuid4().hex[:10]}"
     for text, urgent in texts:
         sent = Sent(conversation_id("rest", sender), "rest", text, urgent, time.perf_counter() - start)
-        turn = await send(session, url, sender, text)
-        sent.seconds, sent.error = turn.seconds, turn.error
+        turn = await send(session, url, sender, text, attempts=REST_ATTEMPTS)
+        sent.seconds, sent.error, sent.sent_again = turn.seconds, turn.error, turn.attempts > 1
         sent.replies = [reply.get("text", "") for reply in turn.replies]
         sent.answer_ids = [(reply.get("custom") or {}).get("answer_id", "") for reply in turn.replies]
         log.append(sent)
@@ -178,9 +182,10 @@ async def widget_parent(
             sent = Sent(
                 conversation_id("socketio", widget.session_id), "socketio", text, urgent, time.perf_counter() - start
             )
-            began = time.perf_counter()
+            began, resent = time.perf_counter(), widget.resent
             try:
                 replies = await widget.say(text, replies=1, timeout=REPLY_TIMEOUT)
+                sent.sent_again = widget.resent > resent
                 if [reply.get("text", "") for reply in replies] == expected[text][:1]:  # the rest of the answer
                     for _ in expected[text][1:]:
                         replies.append(await asyncio.wait_for(widget.replies.get(), REPLY_TIMEOUT))
@@ -282,6 +287,7 @@ def judge(
         "messages": len(log),
         "errors": len(errors),
         "errors_by_channel": dict(Counter(sent.channel for sent in errors)),
+        "sent_again": sum(sent.sent_again for sent in log),
         "replies_missing": len(empty),
         "apologies": len(apologies),
         "wrong_answers": len(wrong),
@@ -448,6 +454,7 @@ def markdown(result: Dict[str, Any], command: str, date: str, commit: str) -> st
     rows = [
         ("messages sent", "messages"),
         (f"parents still waiting after {PHASE_DEADLINE:.0f} s (cut off)", "parents_cut_off"),
+        ("messages their client sent again (REST: same X-Request-ID; widget: after reconnecting)", "sent_again"),
         ("errors seen by clients", "errors"),
         ("replies missing (an empty reply list)", "replies_missing"),
         ("apologies (the guard's reply with the numbers)", "apologies"),

@@ -14,6 +14,8 @@ channel's). It:
 
 - makes the text safe for the model (connectors/incoming.py): control
   characters out, long messages shortened, and the parent told;
+- names the message by the id its client gave it, if any, so a message sent
+  again is stored once (connectors/message_ids.py);
 - gives the turn `REPLY_DEADLINE_SECONDS` (default 8); the work goes on after
   that, so the conversation is still recorded, but what it sends late is
   dropped;
@@ -37,6 +39,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
 
 from connectors.incoming import prepare, red_flag_level, warm_up
+from connectors.message_ids import client_message_id
 from connectors.plain_text import OnNewMessage
 from connectors.unreadable import UNREADABLE
 from content_library.content import Content, load_content
@@ -141,6 +144,7 @@ def guarded(on_new_message: OnNewMessage, channel: str) -> OnNewMessage:
         message.text = incoming.text or UNREADABLE
         recipient = message.sender_id
         message.sender_id = conversation_id(channel, recipient)
+        message.message_id = client_message_id(message.metadata) or message.message_id
         output = TurnOutput(message.output_channel, recipient)
         message.output_channel = output
         turn = asyncio.ensure_future(on_new_message(message))

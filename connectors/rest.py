@@ -10,7 +10,7 @@ malformed one gets a 400 that says what is wrong.
 from __future__ import annotations
 
 import json
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
@@ -19,6 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.guard import guarded
+from connectors.message_ids import HEADER, METADATA_KEY
 from connectors.origins import allowed_origins, origin_allowed, refused_origin
 from connectors.replies import OneMessageCollector
 
@@ -63,6 +64,15 @@ class MetadataRestInput(RestInput):
     def name(cls) -> str:
         # Same URL as Rasa's built-in channel, so clients need no change.
         return "rest"
+
+    def get_metadata(self, request: Request) -> Dict[str, Any] | None:
+        """Only the message's own id, from the body's metadata or HAProxy's header (connectors/message_ids.py).
+
+        The rest of a REST client's metadata is not kept: a conversation stores what the parent said.
+        """
+        supplied = (request.json or {}).get("metadata") or {}
+        message_id = supplied.get(METADATA_KEY) or request.headers.get(HEADER)
+        return {METADATA_KEY: message_id} if message_id else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         on_new_message = guarded(on_new_message, self.name())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Awaitable, Callable, FrozenSet
 
 from engineio import AsyncServer as EngineIOServer
@@ -15,6 +14,7 @@ from sanic.response import HTTPResponse
 from connectors.guard import guarded
 from connectors.origins import allowed_origins, origin_allowed, refused_origin
 from connectors.replies import OneMessageSocketIOOutput
+from conversations.ids import replica_name
 
 
 class MetadataSocketIOInput(SocketIOInput):
@@ -38,12 +38,8 @@ class MetadataSocketIOInput(SocketIOInput):
 
         socketio_blueprint = super().blueprint(with_one_message_per_reply)
         screen_engine_requests(self.sio.eio, allowed_origins())
-        name_sessions_after_replica(self.sio.eio, os.environ.get(REPLICA_VARIABLE, ""))
+        name_sessions_after_replica(self.sio.eio, replica_name())
         return socketio_blueprint
-
-
-# Set on each Rasa replica behind a balancer (harness/cluster.py, deploy/): its server name there.
-REPLICA_VARIABLE = "ITB_REPLICA"
 
 
 def name_sessions_after_replica(engine: EngineIOServer, replica: str) -> None:

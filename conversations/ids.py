@@ -10,6 +10,8 @@ platform knows. Conversations stored before this are renamed once, at start (sto
 
 from __future__ import annotations
 
+import os
+
 SEPARATOR = ":"
 # Every channel's name (its `name()`): a stored id begins with one of these.
 CHANNELS = frozenset({"rest", "socketio", "telegram", "twilio", "facebook", "slack", "botframework"})
@@ -18,3 +20,14 @@ CHANNELS = frozenset({"rest", "socketio", "telegram", "twilio", "facebook", "sla
 def conversation_id(channel: str, sender_id: str) -> str:
     """The stored id of `sender_id`'s conversation on `channel`."""
     return f"{channel}{SEPARATOR}{sender_id}"
+
+
+# Set on each Rasa replica behind a balancer (harness/cluster.py, deploy/): its server name there. Its
+# socket.io session ids begin with it (connectors/socketio.py), and so do the tokens of the conversation
+# locks it holds (conversations/lock.py): the balancer, and whoever reads Redis, can tell whose is whose.
+REPLICA_VARIABLE = "ITB_REPLICA"
+
+
+def replica_name() -> str:
+    """This replica's name, or "" for a server on its own."""
+    return os.environ.get(REPLICA_VARIABLE, "")

@@ -3,11 +3,13 @@
 Rasa 3.6's RedisLockStore reads a conversation's ticket lock, changes it and writes it back in
 separate commands, so two replicas handling the same conversation at the same instant can both take
 it (RasaHQ/rasa#9213; the fix went to Rasa Pro only). Here a conversation's lock is one Redis key,
-taken with `SET key token NX PX lifetime` (only one caller can create it) and given back by a
+taken with `SET key token NX PX expiry` (only one caller can create it) and given back by a
 script that deletes it only if it still holds that caller's token (so a turn that outlived its lock
-never frees someone else's). While a turn runs, its lock is renewed, by the same compare-and-set,
-every third of its lifetime: a long turn keeps it, and a replica that dies stops renewing, so after
-one lifetime the conversation is free again.
+never frees someone else's). The key expires after a few seconds, and while a turn runs it is
+renewed, by the same compare-and-set, every fifth of that: a turn holds its lock for as long as it
+runs (past the reply deadline if need be), and a replica that dies (kill -9, a lost machine) stops
+renewing, so its conversations are free again within EXPIRY_SECONDS. A long fixed lifetime would
+instead make the next message of every parent that replica was answering wait, and time out.
 
 Configured in an endpoints file (deploy/endpoints.cluster.yml):
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import secrets
 import time
 from contextlib import asynccontextmanager, suppress
@@ -34,14 +37,22 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from conversations.ids import replica_name
+
 logger = logging.getLogger(__name__)
 
 URL_VARIABLE = "REDIS_URL"
-# Longer than the reply deadline (connectors/guard.py, 8 s) and than a normal turn; renewed while a turn runs.
-LIFETIME_SECONDS = 30.0
+# How long a lock outlives the replica holding it. A running turn renews it every fifth of this, so it
+# is not a limit on the turn: only an event loop stalled for this long would let the lock go.
+EXPIRY_SECONDS = 5.0
 # How long a message waits for the turn before it in the same conversation before giving up.
 WAIT_SECONDS = 60.0
-POLL_SECONDS = 0.01
+# A waiting message asks again after 10 ms, then twice as long each time, up to 200 ms. Asking every 10 ms
+# throughout made each waiter a hundred Redis calls a second: when a replica died, the messages waiting
+# for its parents' locks took the survivor's event loop, and its replies slowed until they timed out
+# (`make bench-cluster`). The first asks stay quick, for the usual short wait behind a turn of ~30 ms.
+FIRST_POLL_SECONDS = 0.01
+LAST_POLL_SECONDS = 0.2
 KEY_PREFIX = "itb:lock:"
 
 # Delete, or extend, the key only if it still holds our token: atomic in Redis.
@@ -56,7 +67,7 @@ class AtomicRedisLockStore(LockStore):
         self,
         endpoint_config: EndpointConfig | None = None,
         url: str | None = None,
-        lifetime: float = LIFETIME_SECONDS,
+        expiry: float = EXPIRY_SECONDS,
         wait: float = WAIT_SECONDS,
     ) -> None:
         import redis.asyncio
@@ -65,7 +76,7 @@ class AtomicRedisLockStore(LockStore):
         if not url:
             raise LockError(f"AtomicRedisLockStore needs a Redis URL: `url:` in endpoints.yml, or {URL_VARIABLE}")
         self.url = url
-        self.lifetime = float((endpoint_config.kwargs.get("lifetime") if endpoint_config else None) or lifetime)
+        self.expiry = float((endpoint_config.kwargs.get("expiry") if endpoint_config else None) or expiry)
         self.wait = float((endpoint_config.kwargs.get("wait") if endpoint_config else None) or wait)
         self.redis = redis.asyncio.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         super().__init__()
@@ -87,39 +98,46 @@ class AtomicRedisLockStore(LockStore):
         """Hold the conversation's lock for the length of the `async with`."""
         import redis
 
-        key, token = KEY_PREFIX + conversation_id, secrets.token_hex(16)
-        lifetime_ms = int(self.lifetime * 1000)
+        key, token = KEY_PREFIX + conversation_id, f"{replica_name()}:{secrets.token_hex(16)}"
+        expiry_ms = int(self.expiry * 1000)
         try:
-            await self._acquire(key, token, lifetime_ms)
+            await self._acquire(key, token, expiry_ms)
         except (redis.RedisError, OSError) as error:
             reason = type(error).__name__
             logger.warning("The lock store is unreachable (%s): the turn goes ahead without its lock.", reason)
             yield self.create_lock(conversation_id)
             return
-        renewing = asyncio.ensure_future(self._renew(key, token, lifetime_ms))
+        turn_over = asyncio.Event()
+        renewing = asyncio.ensure_future(self._renew(key, token, expiry_ms, turn_over))
         try:
             yield self.create_lock(conversation_id)
         finally:
+            # Told to stop, not only cancelled, and not waited for: a cancellation that meets a Redis reply's
+            # read timeout can be lost, and a renewal that never stopped kept its conversation locked for
+            # good (`make bench-cluster`, after a replica was killed). A renewal after the release finds no
+            # key of ours, so it can't bring the lock back.
+            turn_over.set()
             renewing.cancel()
-            with suppress(asyncio.CancelledError):
-                await renewing
             with suppress(redis.RedisError, OSError):
                 await self.redis.eval(RELEASE, 1, key, token)
 
-    async def _acquire(self, key: str, token: str, lifetime_ms: int) -> None:
-        deadline = time.monotonic() + self.wait
-        while not await self.redis.set(key, token, nx=True, px=lifetime_ms):
+    async def _acquire(self, key: str, token: str, expiry_ms: int) -> None:
+        deadline, pause = time.monotonic() + self.wait, FIRST_POLL_SECONDS
+        while not await self.redis.set(key, token, nx=True, px=expiry_ms):
             if time.monotonic() > deadline:
                 raise LockError(f"Could not acquire the lock for a conversation within {self.wait} s.")
-            await asyncio.sleep(POLL_SECONDS)  # another turn of this conversation is running
+            await asyncio.sleep(pause * random.uniform(0.8, 1.2))  # another turn of this conversation is running
+            pause = min(pause * 2, LAST_POLL_SECONDS)
 
-    async def _renew(self, key: str, token: str, lifetime_ms: int) -> None:
+    async def _renew(self, key: str, token: str, expiry_ms: int, turn_over: asyncio.Event) -> None:
         import redis
 
         while True:
-            await asyncio.sleep(lifetime_ms / 3000)
+            await asyncio.sleep(expiry_ms / 5000)
+            if turn_over.is_set():
+                return
             with suppress(redis.RedisError, OSError):
-                if not await self.redis.eval(RENEW, 1, key, token, lifetime_ms):
+                if not await self.redis.eval(RENEW, 1, key, token, expiry_ms) and not turn_over.is_set():
                     logger.warning("A turn outlived its conversation's lock.")
                     return
 

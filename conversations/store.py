@@ -26,7 +26,7 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 from sqlalchemy import event
@@ -259,6 +259,19 @@ class ConversationStore(SQLTrackerStore):
         return list(latest.values())
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        """The turn's new events, or none if its message is one the conversation already holds.
+
+        A message sent again (connectors/message_ids.py) runs its turn again, so the parent is answered,
+        but the conversation keeps the first: the retry reads the window after the first attempt was
+        stored, if it was, so that attempt's message is in the tracker before the new events.
+        """
+        new = list(self._events_after_newest_stored(session, tracker))
+        if repeats_a_stored_message(tracker, new):
+            logger.info("A message sent again was answered again; the conversation already holds it.")
+            return iter([])
+        return iter(new)
+
+    def _events_after_newest_stored(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         """The tracker's events after the newest one stored: a window of the session holds fewer than the store."""
         newest = (
             session.query(self.SQLEvent.type_name, self.SQLEvent.timestamp)
@@ -287,6 +300,19 @@ class ConversationStore(SQLTrackerStore):
             new_events = list(self._additional_events(session, tracker))
         for new_event in new_events:
             self.event_broker.publish({"sender_id": tracker.sender_id, **new_event.as_dict()})
+
+
+def repeats_a_stored_message(tracker: DialogueStateTracker, new: List[Any]) -> bool:
+    """Whether a user message among `new` has the id of one already in the tracker before them."""
+    new_ids = {event.message_id for event in new if isinstance(event, UserUttered) and event.message_id}
+    if not new_ids:
+        return False
+    fresh = {id(event) for event in new}
+    return any(
+        isinstance(event, UserUttered) and event.message_id in new_ids
+        for event in tracker.events
+        if id(event) not in fresh
+    )
 
 
 MIGRATIONS = "itb_migrations"  # which one-off changes to the stored conversations this database has had

@@ -30,7 +30,7 @@ from typing import Dict, List, Tuple
 import sqlalchemy as sa
 import yaml
 
-from connectors.socketio import REPLICA_VARIABLE
+from conversations.ids import REPLICA_VARIABLE
 from harness.servers import Server, free_ports, start, wait_until_up
 from paths import CREDENTIALS, MODEL
 from scripts.haproxy_config import local, render

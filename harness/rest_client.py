@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List
@@ -17,6 +18,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from connectors.message_ids import HEADER
 from conversations.ids import conversation_id
 
 # A reply slower than this counts as an error, so a run always ends.
@@ -33,6 +35,7 @@ class Turn:
     status: int | None = None
     replies: List[Dict[str, Any]] = field(default_factory=list)
     error: str = ""
+    attempts: int = 1
 
     @property
     def missing_reply(self) -> bool:
@@ -40,11 +43,33 @@ class Turn:
         return not self.error and not self.replies
 
 
-async def send(session: aiohttp.ClientSession, url: str, sender: str, message: str) -> Turn:
+async def send(
+    session: aiohttp.ClientSession, url: str, sender: str, message: str, attempts: int = 1
+) -> Turn:
+    """POST one message; with `attempts` > 1, sent again, under the same X-Request-ID, while the
+    connection breaks or the balancer has no replica for it (502, 503): what a client does to be
+    answered when a replica dies under its request, and the conversation stores the message once
+    (connectors/message_ids.py)."""
+    headers, started = {HEADER: uuid.uuid4().hex}, time.perf_counter()
+    for attempt in range(1, attempts + 1):
+        turn = await _post(session, url, sender, message, headers)
+        turn.attempts, turn.seconds = attempt, time.perf_counter() - started
+        if not turn.error or not _worth_sending_again(turn):
+            return turn
+    return turn
+
+
+def _worth_sending_again(turn: Turn) -> bool:
+    return turn.status in (502, 503) or (turn.status is None and "Timeout" not in turn.error)
+
+
+async def _post(
+    session: aiohttp.ClientSession, url: str, sender: str, message: str, headers: Dict[str, str]
+) -> Turn:
     started = time.perf_counter()
     try:
         async with session.post(
-            f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}
+            f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, headers=headers
         ) as response:
             body = await response.text()
     except (aiohttp.ClientError, asyncio.TimeoutError) as error:

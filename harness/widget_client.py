@@ -1,5 +1,6 @@
 """A parent's web widget as a program: one socket.io session that, like widget/src/connection.js, rejoins
-its conversation (`session_request` with the same session id) whenever socket.io reconnects.
+its conversation (`session_request` with the same session id) whenever socket.io reconnects, and sends
+again, under the same message id, a message the connection dropped before any reply came.
 
 Used by the cluster test and `make bench-cluster`, where a replica is killed under a session and the
 session must carry on through another. Long-polling by default: the transport that needs the balancer's
@@ -14,6 +15,8 @@ from typing import Any, Dict, List, Sequence
 
 import socketio
 
+from connectors.message_ids import METADATA_KEY
+
 
 class WidgetSession:
     def __init__(self, url: str, session_id: str | None = None, transports: Sequence[str] = ("polling",)) -> None:
@@ -25,6 +28,7 @@ class WidgetSession:
         # or the message could go out on the dead connection before socket.io notices.
         self.dropped = asyncio.Event()
         self.reconnections = 0
+        self.resent = 0  # messages sent again after a dropped connection
         self.client = socketio.AsyncClient(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1)
         self.client.on("connect", self._on_connect)
         self.client.on("disconnect", self._on_disconnect)
@@ -44,10 +48,32 @@ class WidgetSession:
         await asyncio.wait_for(self.joined.wait(), timeout)
 
     async def say(self, text: str, replies: int = 1, timeout: float = 30) -> List[Dict[str, Any]]:
-        """Send `text` once the session is (re)joined, and return its first `replies` bot messages."""
-        await asyncio.wait_for(self.joined.wait(), timeout)
-        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
-        return [await asyncio.wait_for(self.replies.get(), timeout) for _ in range(replies)]
+        """Send `text` once the session is (re)joined, and return its first `replies` bot messages.
+
+        If the connection drops before the first reply (its replica died mid-turn), the message goes
+        again once the session has rejoined, with the same id, so the conversation stores it once.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        payload = {"message": text, "session_id": self.session_id, "metadata": {METADATA_KEY: uuid.uuid4().hex}}
+        while True:
+            await asyncio.wait_for(self.joined.wait(), max(0.0, deadline - loop.time()))
+            self.dropped.clear()
+            await self.client.emit("user_uttered", payload)
+            first = asyncio.ensure_future(self.replies.get())
+            dropped = asyncio.ensure_future(self.dropped.wait())
+            done, _ = await asyncio.wait(
+                {first, dropped}, timeout=max(0.0, deadline - loop.time()), return_when=asyncio.FIRST_COMPLETED
+            )
+            dropped.cancel()
+            if first in done:
+                break
+            first.cancel()
+            if not done:
+                raise asyncio.TimeoutError
+            self.resent += 1
+        remaining = [await asyncio.wait_for(self.replies.get(), timeout) for _ in range(replies - 1)]
+        return [first.result(), *remaining]
 
     async def close(self) -> None:
         await self.client.disconnect()

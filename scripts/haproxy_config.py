@@ -16,7 +16,10 @@ from typing import Dict, List
 from paths import HAPROXY_COMPOSE_CONFIG, HAPROXY_TEMPLATE
 
 STICKY_COOKIE = "ITBSRV"
-CHECK = "check inter 500ms fall 2 rise 1"
+# A health check every second; two failures in a row take a server out. A killed replica refuses the
+# connection, so it is out within about 2 s (and retry-on conn-failure covers those seconds); a busy one
+# is given `timeout check` (the template) to answer, so a burst of load never takes every replica out.
+CHECK = "check inter 1s fall 2 rise 1"
 # Where the Rasa HTTP API and /webhooks/rest/ may be called from, when HAProxy sees the client's own address.
 PRIVATE_NETWORKS = "127.0.0.0/8 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16"
 # Docker's own DNS, so that a replica started again (with a new address) is found again.

@@ -3,16 +3,21 @@
 The small versions of what `make bench-cluster` measures under load: two replicas handed one
 conversation at the same instant take turns (the atomic lock store, conversations/lock.py), and a
 replica killed with `kill -9` leaves its parents, REST and socket.io, to the other, losing nothing.
-Each reply is checked against what a fresh conversation gets, and each conversation against what
-PostgreSQL stored.
+A message in flight when its replica dies is the hard case: it is held mid-turn (the action server
+paused with SIGSTOP) until the replica's name is on the conversation's lock in Redis, the replica is
+killed, and the message must still be answered, by the other replica, and stored once. Each reply is
+checked against what a fresh conversation gets, and each conversation against what PostgreSQL stored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
@@ -22,6 +27,7 @@ from sqlalchemy.engine import URL
 
 from content_library.content import Content
 from conversations.ids import conversation_id
+from conversations.lock import KEY_PREFIX
 from harness.cluster import HAPROXY, Cluster, start_cluster, stored_turns
 from harness.widget_client import WidgetSession
 from tests.support.channels import REFILL_QUESTION, on_call
@@ -150,3 +156,76 @@ def test_a_widget_on_a_killed_replica_reconnects_to_the_other_and_continues_its_
         assert stored == [(REFILL_QUESTION, fresh[REFILL_QUESTION]), (PUMP_SIZE, fresh[PUMP_SIZE])]
     finally:
         cluster.start_replica(widget_holder)
+
+
+@contextmanager
+def action_server_paused(cluster: Cluster) -> Iterator[None]:
+    """Turns that reach their action call wait there, until the end of the `with`."""
+    process = cluster.servers["actions-1"].process
+    process.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGCONT)
+
+
+def replica_holding(redis_url: str, conversation: str, timeout: float = 30) -> str:
+    """The replica whose turn holds the conversation's lock (its token begins with the replica's name)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        token = client.get(KEY_PREFIX + conversation)
+        if token:
+            return token.decode().split(":")[0]
+        time.sleep(0.005)  # polling for the turn to begin
+    raise AssertionError(f"no turn of {conversation} began within {timeout} s")
+
+
+def test_a_rest_message_whose_replica_dies_mid_turn_is_answered_by_the_other_and_stored_once(
+    cluster: Cluster, database: str, redis_url: str, fresh: Dict[str, List[str]]
+) -> None:
+    """HAProxy sends the request again when its replica closes the connection without a reply."""
+    parent = f"in-flight-{uuid.uuid4().hex[:8]}"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with action_server_paused(cluster):
+            asked = pool.submit(send, cluster.url, parent, REFILL_QUESTION)
+            holder = replica_holding(redis_url, conversation_id("rest", parent))
+            cluster.kill(holder)
+        try:
+            assert asked.result() == fresh[REFILL_QUESTION]
+            stored = as_turns(stored_turns(database, conversation_id("rest", parent)))
+            assert stored == [(REFILL_QUESTION, fresh[REFILL_QUESTION])]
+        finally:
+            cluster.start_replica(holder)
+
+
+def test_a_widget_message_whose_replica_dies_mid_turn_is_sent_again_answered_and_stored_once(
+    cluster: Cluster, database: str, redis_url: str, fresh: Dict[str, List[str]]
+) -> None:
+    """The widget sends again, under the same id, a message its dropped connection never answered."""
+    widget = WidgetSession(cluster.url)
+    conversation = conversation_id("socketio", widget.session_id)
+
+    async def chat() -> Tuple[str, str, List[Dict[str, Any]]]:
+        await widget.open()
+        loop = asyncio.get_running_loop()
+        try:
+            with action_server_paused(cluster):
+                answer = widget.say(REFILL_QUESTION, replies=len(fresh[REFILL_QUESTION]), timeout=60)
+                asked = asyncio.ensure_future(answer)
+                holder = await loop.run_in_executor(None, replica_holding, redis_url, conversation)
+                await loop.run_in_executor(None, cluster.kill, holder)
+            replies = await asked
+            return holder, widget.engine_session.split(".")[0], replies
+        finally:
+            await widget.close()
+
+    holder, new_holder, replies = asyncio.run(chat())
+    try:
+        assert new_holder != holder and widget.resent == 1
+        assert [reply.get("text") for reply in replies] == fresh[REFILL_QUESTION]
+        assert as_turns(stored_turns(database, conversation)) == [(REFILL_QUESTION, fresh[REFILL_QUESTION])]
+    finally:
+        cluster.start_replica(holder)

@@ -28,6 +28,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 from sqlalchemy.engine import URL
 
+from connectors.message_ids import HEADER
 from connectors.twilio import sms_text
 from content_library.content import Content
 from conversations.ids import conversation_id
@@ -213,6 +214,24 @@ def test_after_a_restart_a_new_message_is_added_after_the_turns_from_before(rest
     assert reply["custom"]["answer_id"] == "pump_how_it_works"
     texts = user_texts(tracker_events(restarted.stack, restarted.rest_sender))
     assert texts[:1] == [REFILL_QUESTION] and texts[-1] == "/pump_how_it_works"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("how", ["header", "metadata"])
+def test_a_rest_message_sent_again_under_its_id_is_answered_again_and_stored_once(
+    restarted: Restarted, how: str
+) -> None:
+    """What a REST client, or HAProxy, does when a reply never came (connectors/message_ids.py)."""
+    sender, message_id = new_sender(f"again-{how}"), uuid.uuid4().hex
+    body: Dict[str, Any] = {"sender": sender, "message": REFILL_QUESTION}
+    headers = {HEADER: message_id} if how == "header" else {}
+    if how == "metadata":
+        body["metadata"] = {"message_id": message_id}
+    url = f"{restarted.stack.url}/webhooks/rest/webhook"
+    answers = [requests.post(url, json=body, headers=headers, timeout=60).json() for _ in range(2)]
+    assert answers[0] == answers[1] and answers[0][0]["custom"]["answer_id"] == "pump_refill"
+    requests.post(url, json={"sender": sender, "message": REFILL_QUESTION}, timeout=60).raise_for_status()
+    assert user_texts(tracker_events(restarted.stack, sender)) == [REFILL_QUESTION, REFILL_QUESTION]  # 2 of 3
 
 
 @pytest.mark.e2e
@@ -447,6 +466,27 @@ def test_a_turn_saved_after_another_writer_is_still_stored(windowed: Conversatio
     full = asyncio.run(windowed.retrieve_full_tracker("two-writers"))
     texts = [event.text for event in full.events if isinstance(event, UserUttered)]
     assert texts == [f"question {n}" for n in range(12)] + ["question 500", "question 600"]
+
+
+def test_a_message_sent_again_under_its_id_is_stored_once_and_a_new_one_still_is(windowed: ConversationStore) -> None:
+    """A replica stored the turn and died before replying; the client (or HAProxy) sent it again elsewhere."""
+    asyncio.run(talk(windowed, "again", 3))
+
+    def run_turn(number: int, message_id: str) -> None:
+        tracker = asyncio.run(windowed.retrieve("again"))
+        events = a_turn(number)
+        events[0] = UserUttered(events[0].text, timestamp=events[0].timestamp, message_id=message_id)
+        for event in events:
+            tracker.update(event)
+        asyncio.run(windowed.save(tracker))
+
+    run_turn(10, "widget-message-1")
+    run_turn(11, "widget-message-1")  # the same message, answered again by the retry
+    run_turn(12, "widget-message-2")
+    full = asyncio.run(windowed.retrieve_full_tracker("again"))
+    texts = [event.text for event in full.events if isinstance(event, UserUttered)]
+    assert texts == ["question 0", "question 1", "question 2", "question 10", "question 12"]
+    assert len(full.events) == 4 + 4 * 5
 
 
 def test_a_turn_is_saved_again_when_the_database_was_briefly_away(

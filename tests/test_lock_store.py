@@ -9,6 +9,7 @@ racing on one conversation over HTTP are in tests/test_cluster.py.
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from typing import List
 
@@ -51,12 +52,50 @@ def test_a_long_turn_keeps_its_lock_and_frees_it_at_the_end(redis_url: str) -> N
     client = redis.Redis.from_url(redis_url)
 
     async def main() -> None:
-        async with store(redis_url, lifetime=0.2).lock(conversation):
-            await asyncio.sleep(0.3)  # outlives its lock's lifetime: the renewal keeps it, so it is still ours
+        async with store(redis_url, expiry=0.2).lock(conversation):
+            await asyncio.sleep(0.3)  # outlives its lock's expiry: the renewal keeps it, so it is still ours
             assert client.get(KEY_PREFIX + conversation) is not None
         assert client.get(KEY_PREFIX + conversation) is None  # freed at the end
 
     asyncio.run(main())
+
+
+def test_a_renewal_that_loses_its_cancellation_still_stops_and_the_lock_stays_free(redis_url: str) -> None:
+    """A cancellation that meets a Redis read's timeout can be lost: the renewal must stop anyway.
+
+    Under load after a replica was killed, renewals that never stopped held conversations for good.
+    """
+    import redis
+
+    conversation = f"lost-cancel-{uuid.uuid4().hex[:8]}"
+    client = redis.Redis.from_url(redis_url)
+    lock_store = store(redis_url, expiry=0.1)
+    real_eval = lock_store.redis.eval
+
+    async def eval_losing_cancellation(*args: object) -> object:
+        try:
+            await asyncio.sleep(0.05)  # a slow reply, during which the cancellation arrives
+        except asyncio.CancelledError:
+            pass  # and is lost
+        return await real_eval(*args)
+
+    lock_store.redis.eval = eval_losing_cancellation  # type: ignore[method-assign]
+
+    async def main() -> int:
+        for _ in range(10):
+            async with lock_store.lock(conversation):
+                await asyncio.sleep(0.1)  # long enough for renewals to be under way
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        _, still_renewing = await asyncio.wait(others, timeout=5) if others else (set(), set())
+        return len(still_renewing)
+
+    # In a thread of its own: a lock whose end waits for such a renewal would wait for ever.
+    outcome: List[int] = []
+    runner = threading.Thread(target=lambda: outcome.append(asyncio.run(main())), daemon=True)
+    runner.start()
+    runner.join(30)
+    assert outcome == [0], "a turn's lock never ended, or a renewal went on after it"
+    assert client.get(KEY_PREFIX + conversation) is None
 
 
 def test_a_holder_frees_only_its_own_lock(redis_url: str) -> None:
@@ -92,7 +131,7 @@ def test_a_turn_waits_no_longer_than_its_wait_for_a_held_lock(redis_url: str) ->
     client.delete(KEY_PREFIX + conversation)
 
 
-def test_the_lock_of_a_replica_that_died_frees_itself_after_its_lifetime(redis_url: str) -> None:
+def test_the_lock_of_a_replica_that_died_frees_itself_after_its_expiry(redis_url: str) -> None:
     import redis
 
     conversation = f"dead-{uuid.uuid4().hex[:8]}"

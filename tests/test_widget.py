@@ -7,12 +7,13 @@ screenshot of each step is saved under results/widget/ for a reviewer to look at
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Dict, Iterator, List
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect, sync_playwright
@@ -275,6 +276,38 @@ def test_a_dropped_connection_reconnects_says_so_and_sends_what_was_typed(
     expect(status).to_have_text(re.compile("Reconnected"))
     expect(bot_messages(page).nth(1).locator(".text")).to_have_text(content.answers["spasticity_what"].text)
     screenshot(page, "10-reconnected")
+
+
+def test_a_message_whose_connection_drops_before_any_reply_is_sent_again_under_its_id(
+    page: Page, demo_url: str, content: Content
+) -> None:
+    """As when the replica holding the chat dies mid-turn (tests/test_cluster.py has the real kill)."""
+    questions: List[Dict[str, Any]] = []
+
+    def drop_the_first_question(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+
+        def to_server(frame: str | bytes) -> None:
+            text = frame if isinstance(frame, str) else frame.decode()
+            if text.startswith('42["user_uttered"') and "dystonia" in text:  # not the greeting
+                questions.append(json.loads(text[2:])[1])
+                if len(questions) == 1:  # received, never answered: the server went away with it
+                    server.close()
+                    socket.close()
+                    return
+            server.send(frame)
+
+        socket.on_message(to_server)
+
+    page.route_web_socket(SOCKET_IO, drop_the_first_question)
+    open_chat(page, demo_url)
+    page.get_by_label("Your question").fill("what is dystonia")
+    page.get_by_label("Your question").press("Enter")
+    expect(bot_messages(page).nth(1).locator(".text")).to_have_text(content.answers["dystonia_what"].text)
+    expect(page.locator("itb-chat .message.user")).to_have_count(1)  # sent again, not typed again
+    assert [question["message"] for question in questions] == ["what is dystonia"] * 2
+    first, again = (question["metadata"]["message_id"] for question in questions)
+    assert first == again and len(first) >= 8
 
 
 def test_a_reply_that_never_comes_is_owned_up_to_with_the_numbers(page: Page, demo_url: str, content: Content) -> None:

@@ -29,6 +29,7 @@ export class Connection {
     this.handlers = handlers;
     this.ready = false;
     this.queue = [];
+    this.unanswered = null; // the last message sent, until a reply comes
     this.socket = null;
   }
 
@@ -58,9 +59,16 @@ export class Connection {
       this.handlers.onStatus(Status.CONNECTED);
       this.flush();
     });
-    this.socket.on("bot_uttered", (message) => this.handlers.onBotMessage(message || {}));
+    this.socket.on("bot_uttered", (message) => {
+      this.unanswered = null;
+      this.handlers.onBotMessage(message || {});
+    });
     this.socket.on("disconnect", () => {
       this.ready = false;
+      if (this.unanswered) {
+        this.queue.unshift(this.unanswered);
+        this.unanswered = null;
+      }
       this.handlers.onStatus(Status.RECONNECTING);
     });
     this.socket.on("connect_error", () => {
@@ -76,13 +84,25 @@ export class Connection {
 
   /** Send a message now, or as soon as the session is confirmed. */
   send(text) {
-    this.queue.push(text);
+    this.queue.push({ text, id: messageId() });
     this.flush();
   }
 
   flush() {
     while (this.ready && this.socket && this.socket.connected && this.queue.length) {
-      this.socket.emit("user_uttered", { message: this.queue.shift(), session_id: this.sessionId });
+      const message = this.queue.shift();
+      this.unanswered = message;
+      this.socket.emit("user_uttered", {
+        message: message.text,
+        session_id: this.sessionId,
+        metadata: { message_id: message.id },
+      });
     }
   }
+}
+
+function messageId() {
+  if (globalThis.crypto && typeof globalThis.crypto.randomUUID === "function") return globalThis.crypto.randomUUID();
+  // Pages served over plain http (randomUUID needs a secure context): random enough to tell one parent's messages apart.
+  return `m-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 }
