@@ -67,7 +67,7 @@ PHASE_DEADLINE = 150.0
 URGENT_EVERY = 7  # one message in seven describes a red flag
 APOLOGY = "unavailable"  # the guard's stand-in reply (connectors/guard.py)
 # A REST client sends a request again once, under the same X-Request-ID, when its connection broke or the
-# balancer answered 502/503 (what docs/deploy.md asks of REST integrations); the widget resends by itself.
+# balancer answered 502/503 (what docs/channels.md asks of REST clients); the widget resends by itself.
 REST_ATTEMPTS = 2
 
 
@@ -187,13 +187,11 @@ async def widget_parent(
                 replies = await widget.say(text, replies=1, timeout=REPLY_TIMEOUT)
                 sent.sent_again = widget.resent > resent
                 if [reply.get("text", "") for reply in replies] == expected[text][:1]:  # the rest of the answer
-                    for _ in expected[text][1:]:
-                        replies.append(await asyncio.wait_for(widget.replies.get(), REPLY_TIMEOUT))
+                    replies += await widget.more(len(expected[text]) - 1, REPLY_TIMEOUT)
                 sent.replies = [reply.get("text", "") for reply in replies]
                 sent.answer_ids = [(reply.get("custom") or {}).get("answer_id", "") for reply in replies]
             except asyncio.TimeoutError:
-                sent.error = "no reply within the timeout"
-                drain(widget)
+                sent.error = "no reply within the timeout"  # a later reply to it is told apart by its id
             except socketio.exceptions.SocketIOError as error:  # sent as the connection dropped
                 sent.error = f"not sent: {error}"
 
@@ -203,12 +201,6 @@ async def widget_parent(
     finally:
         with suppress(asyncio.TimeoutError, socketio.exceptions.SocketIOError):
             await asyncio.wait_for(widget.close(), 5)
-
-
-def drain(widget: WidgetSession) -> None:
-    """Replies that come after a message was given up on belong to it, not to the next one."""
-    while not widget.replies.empty():
-        widget.replies.get_nowait()
 
 
 async def phase(

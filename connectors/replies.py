@@ -43,10 +43,21 @@ def as_quick_replies(buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 class OneMessageSocketIOOutput(SocketIOOutput):
-    """Emits each reply as one `bot_uttered` event."""
+    """Emits each reply as one `bot_uttered` event, naming the message it answers (`in_reply_to`).
+
+    The widget sends a message again when its connection drops before the answer came, and the first
+    attempt may still answer after all: the id tells it which replies it has already shown, and
+    which of its messages are answered (widget/src/connection.js, connectors/message_ids.py).
+    """
+
+    def __init__(self, sio: Any, bot_message_evt: str, in_reply_to: str | None = None) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.in_reply_to = in_reply_to
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         reply = one_message(message)
         if "buttons" in reply:
             reply["quick_replies"] = as_quick_replies(reply.pop("buttons"))
+        if self.in_reply_to:
+            reply["in_reply_to"] = self.in_reply_to
         await self._send_message(recipient_id, reply)

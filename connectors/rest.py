@@ -19,7 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.guard import guarded
-from connectors.message_ids import HEADER, METADATA_KEY
+from connectors.message_ids import HEADER, METADATA_KEY, client_message_id
 from connectors.origins import allowed_origins, origin_allowed, refused_origin
 from connectors.replies import OneMessageCollector
 
@@ -71,7 +71,7 @@ class MetadataRestInput(RestInput):
         The rest of a REST client's metadata is not kept: a conversation stores what the parent said.
         """
         supplied = (request.json or {}).get("metadata") or {}
-        message_id = supplied.get(METADATA_KEY) or request.headers.get(HEADER)
+        message_id = client_message_id(supplied) or client_message_id({METADATA_KEY: request.headers.get(HEADER)})
         return {METADATA_KEY: message_id} if message_id else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -12,6 +12,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.guard import guarded
+from connectors.message_ids import client_message_id
 from connectors.origins import allowed_origins, origin_allowed, refused_origin
 from connectors.replies import OneMessageSocketIOOutput
 from conversations.ids import replica_name
@@ -33,7 +34,8 @@ class MetadataSocketIOInput(SocketIOInput):
         on_new_message = guarded(on_new_message, self.name())
 
         async def with_one_message_per_reply(message: UserMessage) -> None:
-            message.output_channel = OneMessageSocketIOOutput(self.sio, self.bot_message_evt)
+            in_reply_to = client_message_id(message.metadata)
+            message.output_channel = OneMessageSocketIOOutput(self.sio, self.bot_message_evt, in_reply_to)
             await on_new_message(message)
 
         socketio_blueprint = super().blueprint(with_one_message_per_reply)

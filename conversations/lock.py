@@ -43,7 +43,9 @@ logger = logging.getLogger(__name__)
 
 URL_VARIABLE = "REDIS_URL"
 # How long a lock outlives the replica holding it. A running turn renews it every fifth of this, so it
-# is not a limit on the turn: only an event loop stalled for this long would let the lock go.
+# is not a limit on the turn; what lets a running turn's lock go is renewals failing for this long (Redis
+# unreachable or stalled for about 4 s, each call timing out after 2 s, or an event loop stalled as long),
+# and then, as when Redis is down, two turns of one conversation can overlap for those seconds.
 EXPIRY_SECONDS = 5.0
 # How long a message waits for the turn before it in the same conversation before giving up.
 WAIT_SECONDS = 60.0

@@ -259,11 +259,13 @@ class ConversationStore(SQLTrackerStore):
         return list(latest.values())
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
-        """The turn's new events, or none if its message is one the conversation already holds.
+        """The turn's new events, or none if its message is already in the window the turn was given.
 
         A message sent again (connectors/message_ids.py) runs its turn again, so the parent is answered,
-        but the conversation keeps the first: the retry reads the window after the first attempt was
-        stored, if it was, so that attempt's message is in the tracker before the new events.
+        and the conversation keeps the first attempt (its replies are the same, the rules reading the
+        latest message). The lock makes the retry read the window after the first attempt was stored,
+        if it was, so that attempt's message is in the tracker before the new events. Without the lock
+        (Redis unreachable) two attempts running at once can both be stored.
         """
         new = list(self._events_after_newest_stored(session, tracker))
         if repeats_a_stored_message(tracker, new):

@@ -29,6 +29,8 @@ class WidgetSession:
         self.dropped = asyncio.Event()
         self.reconnections = 0
         self.resent = 0  # messages sent again after a dropped connection
+        self.last_message_id = ""
+        self.last_replies: List[Dict[str, Any]] = []
         self.client = socketio.AsyncClient(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1)
         self.client.on("connect", self._on_connect)
         self.client.on("disconnect", self._on_disconnect)
@@ -52,15 +54,19 @@ class WidgetSession:
 
         If the connection drops before the first reply (its replica died mid-turn), the message goes
         again once the session has rejoined, with the same id, so the conversation stores it once.
+        Replies are matched to the message by the id they name (`in_reply_to`), as the widget does: a
+        late reply to an earlier message, or the same reply twice, is not taken for this one's.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        payload = {"message": text, "session_id": self.session_id, "metadata": {METADATA_KEY: uuid.uuid4().hex}}
+        message_id = self.last_message_id = uuid.uuid4().hex
+        payload = {"message": text, "session_id": self.session_id, "metadata": {METADATA_KEY: message_id}}
+        got: List[Dict[str, Any]] = []
         while True:
             await asyncio.wait_for(self.joined.wait(), max(0.0, deadline - loop.time()))
             self.dropped.clear()
             await self.client.emit("user_uttered", payload)
-            first = asyncio.ensure_future(self.replies.get())
+            first = asyncio.ensure_future(self._reply_to(message_id, got))
             dropped = asyncio.ensure_future(self.dropped.wait())
             done, _ = await asyncio.wait(
                 {first, dropped}, timeout=max(0.0, deadline - loop.time()), return_when=asyncio.FIRST_COMPLETED
@@ -72,8 +78,26 @@ class WidgetSession:
             if not done:
                 raise asyncio.TimeoutError
             self.resent += 1
-        remaining = [await asyncio.wait_for(self.replies.get(), timeout) for _ in range(replies - 1)]
-        return [first.result(), *remaining]
+        while len(got) < replies:
+            await asyncio.wait_for(self._reply_to(message_id, got), timeout)
+        self.last_replies = got
+        return got
+
+    async def more(self, count: int, timeout: float = 30) -> List[Dict[str, Any]]:
+        """`count` more replies to the message `say` sent last, after those it returned."""
+        got = list(self.last_replies)
+        for _ in range(count):
+            await asyncio.wait_for(self._reply_to(self.last_message_id, got), timeout)
+        self.last_replies = got
+        return got[-count:] if count else []
+
+    async def _reply_to(self, message_id: str, got: List[Dict[str, Any]]) -> None:
+        """Wait for the next new reply to `message_id`, and add it to `got`."""
+        while True:
+            reply = await self.replies.get()
+            if reply.get("in_reply_to") == message_id and reply not in got:
+                got.append(reply)
+                return
 
     async def close(self) -> None:
         await self.client.disconnect()

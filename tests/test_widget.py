@@ -310,6 +310,52 @@ def test_a_message_whose_connection_drops_before_any_reply_is_sent_again_under_i
     assert first == again and len(first) >= 8
 
 
+def test_an_answer_that_comes_after_all_to_a_message_sent_again_is_shown_once(
+    page: Page, demo_url: str, content: Content
+) -> None:
+    """The first attempt's reply arrives after the widget reconnected and sent the message again."""
+    held: List[str | bytes] = []  # the first attempt's replies, kept back until the widget has rejoined
+    forwarded: List[str] = []  # replies to the question that reached the page
+
+    def answer_late(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        rejoined = bool(held)
+
+        def to_page(frame: str | bytes) -> None:
+            nonlocal rejoined
+            text = frame if isinstance(frame, str) else frame.decode()
+            if text.startswith('42["bot_uttered"'):
+                reply = json.loads(text[2:])[1]
+                if reply["text"] == content.answers["dystonia_what"].text:
+                    if not held and not rejoined:  # the first attempt's answer: the connection drops before it
+                        held.append(frame)
+                        socket.close()
+                        return
+                    forwarded.append(text)
+            socket.send(frame)
+            if rejoined and text.startswith('42["session_confirm"'):
+                rejoined = False
+                for late in held:  # the first attempt answers after all, on the new connection
+                    forwarded.append(late if isinstance(late, str) else late.decode())
+                    socket.send(late)
+
+        server.on_message(to_page)
+
+    page.route_web_socket(SOCKET_IO, answer_late)
+    open_chat(page, demo_url)
+    page.get_by_label("Your question").fill("what is dystonia")
+    page.get_by_label("Your question").press("Enter")
+    expect(bot_messages(page).nth(1).locator(".text")).to_have_text(content.answers["dystonia_what"].text)
+    for _ in range(400):  # until both answers have reached the page (20 s at most)
+        if len(forwarded) >= 2:
+            break
+        page.wait_for_timeout(50)
+    assert len(forwarded) == 2, "the late answer and the second answer should both have reached the page"
+    expect(bot_messages(page)).to_have_count(2)  # the greeting and one answer
+    first, again = (json.loads(text[2:])[1]["in_reply_to"] for text in forwarded[:2])
+    assert first == again
+
+
 def test_a_reply_that_never_comes_is_owned_up_to_with_the_numbers(page: Page, demo_url: str, content: Content) -> None:
     replies_lost = threading.Event()
 

@@ -5,8 +5,19 @@
 // in our own queue until the server has confirmed the session; socket.io's
 // built-in send buffer would flush them before the session request after a
 // reconnect, and their replies would go to a room nobody is in yet.
+//
+// Each message carries an id of its own (metadata.message_id), and each reply names
+// the message it answers (in_reply_to). If the connection drops before a message
+// was answered (its server died mid-turn), the message is sent again, under the
+// same id, once the session is confirmed again: the parent is answered, and the
+// conversation stores the message once (connectors/message_ids.py). If the first
+// attempt answers after all, its replies and the second's are the same: a reply
+// already shown for a message is not shown again.
 
 import { io } from "socket.io-client";
+
+// How many messages' replies are remembered, to tell a reply shown once from the same again.
+const MESSAGES_REMEMBERED = 50;
 
 /** Connection states the widget shows to the parent. */
 export const Status = Object.freeze({
@@ -29,7 +40,8 @@ export class Connection {
     this.handlers = handlers;
     this.ready = false;
     this.queue = [];
-    this.unanswered = null; // the last message sent, until a reply comes
+    this.pending = []; // sent and not yet answered, in the order sent
+    this.shown = new Map(); // message id -> the reply texts shown for it
     this.socket = null;
   }
 
@@ -60,15 +72,12 @@ export class Connection {
       this.flush();
     });
     this.socket.on("bot_uttered", (message) => {
-      this.unanswered = null;
-      this.handlers.onBotMessage(message || {});
+      if (this.isNew(message || {})) this.handlers.onBotMessage(message || {});
     });
     this.socket.on("disconnect", () => {
       this.ready = false;
-      if (this.unanswered) {
-        this.queue.unshift(this.unanswered);
-        this.unanswered = null;
-      }
+      this.queue.unshift(...this.pending);
+      this.pending = [];
       this.handlers.onStatus(Status.RECONNECTING);
     });
     this.socket.on("connect_error", () => {
@@ -88,10 +97,29 @@ export class Connection {
     this.flush();
   }
 
+  /** Note what a reply answers; false if it was already shown (the same message answered twice). */
+  isNew(reply) {
+    const id = typeof reply.in_reply_to === "string" ? reply.in_reply_to : null;
+    if (!id) {
+      this.pending = []; // a server that doesn't name the message: take it as answering them all
+      return true;
+    }
+    const text = typeof reply.text === "string" ? reply.text : "";
+    const shown = this.shown.get(id) || new Set();
+    if (shown.has(text)) return false;
+    shown.add(text);
+    this.shown.set(id, shown);
+    if (this.shown.size > MESSAGES_REMEMBERED) this.shown.delete(this.shown.keys().next().value);
+    // This message and every one sent before it are answered: a conversation's turns run in order.
+    const answered = this.pending.findIndex((message) => message.id === id);
+    if (answered >= 0) this.pending.splice(0, answered + 1);
+    return true;
+  }
+
   flush() {
     while (this.ready && this.socket && this.socket.connected && this.queue.length) {
       const message = this.queue.shift();
-      this.unanswered = message;
+      this.pending.push(message);
       this.socket.emit("user_uttered", {
         message: message.text,
         session_id: this.sessionId,
