@@ -16,6 +16,8 @@ channel's). It:
   characters out, long messages shortened, and the parent told;
 - names the message by the id its client gave it, if any, so a message sent
   again is stored once (connectors/message_ids.py);
+- holds the turn's replies until the turn is stored (up to `HOLD_SECONDS`), so
+  what a parent was shown is in the conversation even if the server dies;
 - gives the turn `REPLY_DEADLINE_SECONDS` (default 8); the work goes on after
   that, so the conversation is still recorded, but what it sends late is
   dropped;
@@ -33,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
@@ -54,6 +56,8 @@ REPLY_DEADLINE_ENV = "REPLY_DEADLINE_SECONDS"
 # Long enough for a busy server's normal reply, short enough that a parent
 # (and Twilio, which gives up after 15 s) is not left waiting.
 DEFAULT_REPLY_DEADLINE = 8.0
+# How long a turn's replies wait for the turn to be stored (TurnOutput); a normal turn takes ~30 ms.
+HOLD_SECONDS = 2.0
 
 
 def reply_deadline() -> float:
@@ -80,6 +84,14 @@ def channel_reply(content: Content, reply_id: str) -> Dict[str, Any]:
     return {"text": reply.text, "custom": custom}
 
 
+# Replies that carry the on-call number or 000: never held back (TurnOutput).
+URGENT_KINDS = frozenset({"urgent", "emergency"})
+
+
+def is_urgent(message: Dict[str, Any]) -> bool:
+    return (message.get("custom") or {}).get("kind") in URGENT_KINDS
+
+
 def stand_in_reply(text: str) -> str:
     """What to send when the turn sent nothing in time.
 
@@ -92,10 +104,16 @@ def stand_in_reply(text: str) -> str:
 
 
 class TurnOutput(OutputChannel):
-    """The channel's own output for one turn: counts what is sent, and is closed at the deadline.
+    """The channel's own output for one turn: holds the replies until the turn is stored (an urgent
+    reply excepted: the number goes at once, with what came before it), counts what
+    is sent, and is closed at the deadline.
 
-    Closed, it drops what comes late: by then the parent has had the apology,
-    and an answer arriving after it would read as a reply to something else.
+    Rasa sends each reply as its action runs and stores the turn after the last: a replica killed in
+    between had shown an answer the conversation never kept (`make bench-cluster`). So replies wait
+    for the end of the turn (a few milliseconds), or for HOLD_SECONDS if the end is slow (a save
+    tried again while the database restarts), whichever comes first. Closed, it drops what comes
+    late: by then the parent has had the apology, and an answer arriving after it would read as a
+    reply to something else.
     """
 
     def __init__(self, output: OutputChannel, recipient_id: str) -> None:
@@ -103,6 +121,8 @@ class TurnOutput(OutputChannel):
         self.recipient_id = recipient_id  # the platform's id: Rasa knows the conversation by its namespaced one
         self.sent = 0
         self.closed = False
+        self.holding = True
+        self.held: List[Dict[str, Any]] = []
 
     def name(self) -> str:  # type: ignore[override]
         return self.output.name()
@@ -117,8 +137,20 @@ class TurnOutput(OutputChannel):
         if self.closed:
             logger.warning("A reply came after its turn's deadline and was not sent.")
             return
+        if self.holding and not is_urgent(message):
+            self.held.append(message)
+            return
+        if self.holding:  # the on-call number waits for nothing; what came before it goes first
+            await self.release()
         self.sent += 1
         await self.output.send_response(self.recipient_id, message)
+
+    async def release(self) -> None:
+        """Send what is held, and from now on each reply as it comes."""
+        self.holding = False
+        held, self.held = self.held, []
+        for message in held:
+            await self.send_response(self.recipient_id, message)
 
 
 def guarded(on_new_message: OnNewMessage, channel: str) -> OnNewMessage:
@@ -150,7 +182,11 @@ def guarded(on_new_message: OnNewMessage, channel: str) -> OnNewMessage:
         turn = asyncio.ensure_future(on_new_message(message))
         turn.add_done_callback(_log_failure)
         try:
-            await asyncio.wait_for(asyncio.shield(turn), deadline)
+            try:
+                await asyncio.wait_for(asyncio.shield(turn), min(HOLD_SECONDS, deadline))
+            except asyncio.TimeoutError:
+                await output.release()  # a slow end of turn must not hold back an answer already made
+                await asyncio.wait_for(asyncio.shield(turn), max(0.0, deadline - HOLD_SECONDS))
         except asyncio.TimeoutError:
             logger.warning("The reply took longer than %s s (is the action server slow?).", deadline)
         except asyncio.CancelledError:
@@ -161,6 +197,7 @@ def guarded(on_new_message: OnNewMessage, channel: str) -> OnNewMessage:
             return
         except Exception:  # logged by _log_failure; the parent still gets a reply
             pass
+        await output.release()
         output.closed = True
         if output.sent == 0:
             reply_id = stand_in_reply(message.text)

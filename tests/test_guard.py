@@ -94,6 +94,41 @@ def test_the_urgent_reply_already_sent_means_no_apology(monkeypatch: pytest.Monk
     assert [reply["text"] for reply in replies] == ["Call (03) 9345 5522"]
 
 
+def test_an_answer_reaches_the_parent_only_once_its_turn_is_stored() -> None:
+    """Rasa sends a reply as its action runs and stores the turn after: a server that died in between
+    had shown an answer its conversation never kept."""
+    order: List[str] = []
+
+    class Parent(CollectingOutputChannel):
+        async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+            order.append(f"shown {message['text']}")
+
+    async def answer_then_store(message: UserMessage) -> None:
+        await message.output_channel.send_response(message.sender_id, {"text": "an answer", "custom": {}})
+        await asyncio.sleep(0)  # the rest of the turn
+        order.append("stored")
+
+    asyncio.run(guarded(answer_then_store, "rest")(UserMessage("what is baclofen?", Parent(), "parent-1")))
+    assert order == ["stored", "shown an answer"]
+
+
+def test_an_urgent_reply_is_never_held_back_for_the_turn_to_be_stored() -> None:
+    order: List[str] = []
+
+    class Parent(CollectingOutputChannel):
+        async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+            order.append(f"shown {message['text']}")
+
+    async def urgent_then_store(message: UserMessage) -> None:
+        urgent = {"text": "Call (03) 9345 5522", "custom": {"kind": "urgent"}}
+        await message.output_channel.send_response(message.sender_id, urgent)
+        await message.output_channel.send_response(message.sender_id, {"text": "more", "custom": {}})
+        order.append("stored")
+
+    asyncio.run(guarded(urgent_then_store, "rest")(UserMessage("he is very drowsy", Parent(), "parent-1")))
+    assert order == ["shown Call (03) 9345 5522", "shown more", "stored"]
+
+
 def test_a_long_message_is_shortened_before_rasa_sees_it_and_the_parent_is_told(content: Content) -> None:
     replies, seen = run_turn(answers, "how often is the pump refilled? " * 3000)
     assert len(seen) <= MAX_CHARS
