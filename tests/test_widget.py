@@ -278,6 +278,11 @@ def test_a_dropped_connection_reconnects_says_so_and_sends_what_was_typed(
     screenshot(page, "10-reconnected")
 
 
+def as_text(frame: str | bytes) -> str:
+    """A WebSocket frame as text: socket.io's event packets are `42["event", {...}]`."""
+    return frame if isinstance(frame, str) else frame.decode()
+
+
 def test_a_message_whose_connection_drops_before_any_reply_is_sent_again_under_its_id(
     page: Page, demo_url: str, content: Content
 ) -> None:
@@ -288,7 +293,7 @@ def test_a_message_whose_connection_drops_before_any_reply_is_sent_again_under_i
         server = socket.connect_to_server()
 
         def to_server(frame: str | bytes) -> None:
-            text = frame if isinstance(frame, str) else frame.decode()
+            text = as_text(frame)
             if text.startswith('42["user_uttered"') and "dystonia" in text:  # not the greeting
                 questions.append(json.loads(text[2:])[1])
                 if len(questions) == 1:  # received, never answered: the server went away with it
@@ -301,9 +306,7 @@ def test_a_message_whose_connection_drops_before_any_reply_is_sent_again_under_i
 
     page.route_web_socket(SOCKET_IO, drop_the_first_question)
     open_chat(page, demo_url)
-    page.get_by_label("Your question").fill("what is dystonia")
-    page.get_by_label("Your question").press("Enter")
-    expect(bot_messages(page).nth(1).locator(".text")).to_have_text(content.answers["dystonia_what"].text)
+    expect(ask(page, "what is dystonia").locator(".text")).to_have_text(content.answers["dystonia_what"].text)
     expect(page.locator("itb-chat .message.user")).to_have_count(1)  # sent again, not typed again
     assert [question["message"] for question in questions] == ["what is dystonia"] * 2
     first, again = (question["metadata"]["message_id"] for question in questions)
@@ -323,7 +326,7 @@ def test_an_answer_that_comes_after_all_to_a_message_sent_again_is_shown_once(
 
         def to_page(frame: str | bytes) -> None:
             nonlocal rejoined
-            text = frame if isinstance(frame, str) else frame.decode()
+            text = as_text(frame)
             if text.startswith('42["bot_uttered"'):
                 reply = json.loads(text[2:])[1]
                 if reply["text"] == content.answers["dystonia_what"].text:
@@ -336,16 +339,14 @@ def test_an_answer_that_comes_after_all_to_a_message_sent_again_is_shown_once(
             if rejoined and text.startswith('42["session_confirm"'):
                 rejoined = False
                 for late in held:  # the first attempt answers after all, on the new connection
-                    forwarded.append(late if isinstance(late, str) else late.decode())
+                    forwarded.append(as_text(late))
                     socket.send(late)
 
         server.on_message(to_page)
 
     page.route_web_socket(SOCKET_IO, answer_late)
     open_chat(page, demo_url)
-    page.get_by_label("Your question").fill("what is dystonia")
-    page.get_by_label("Your question").press("Enter")
-    expect(bot_messages(page).nth(1).locator(".text")).to_have_text(content.answers["dystonia_what"].text)
+    expect(ask(page, "what is dystonia").locator(".text")).to_have_text(content.answers["dystonia_what"].text)
     for _ in range(400):  # until both answers have reached the page (20 s at most)
         if len(forwarded) >= 2:
             break
