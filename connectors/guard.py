@@ -49,6 +49,7 @@ from content_library.signoff import SignOffError, red_flags_problem, require_fal
 from conversations.ids import conversation_id
 from rasa_patches.action_response_check import validate_once
 from rasa_patches.graph_runner import use_sequential_graph_runner
+from urgency.red_flags import LEVELS
 
 logger = logging.getLogger(__name__)
 
@@ -84,12 +85,9 @@ def channel_reply(content: Content, reply_id: str) -> Dict[str, Any]:
     return {"text": reply.text, "custom": custom}
 
 
-# Replies that carry the on-call number or 000: never held back (TurnOutput).
-URGENT_KINDS = frozenset({"urgent", "emergency"})
-
-
 def is_urgent(message: Dict[str, Any]) -> bool:
-    return (message.get("custom") or {}).get("kind") in URGENT_KINDS
+    """A reply with the on-call number or 000 (its kind is a red-flag level): never held back (TurnOutput)."""
+    return (message.get("custom") or {}).get("kind") in LEVELS
 
 
 def stand_in_reply(text: str) -> str:

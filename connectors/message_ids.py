@@ -1,7 +1,7 @@
 """A message's own id, chosen where it was first sent, so that a message sent twice is stored once.
 
 A message can reach Rasa twice: the widget sends again what a replica that died never answered,
-HAProxy sends again a webhook request whose replica closed the connection without a reply
+HAProxy sends again a REST request whose replica closed the connection without a reply
 (deploy/haproxy/), a REST client retries after a timeout. Each time the parent must get an
 answer, so the turn runs again; but if the first attempt was stored before its replica died, the
 conversation would hold the message twice. So the client names each message once (the widget: its
