@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Sequence
 
 import numpy as np
+from safetensors import safe_open
 from safetensors.numpy import load_file
 from scipy.special import erf
 
@@ -186,7 +187,41 @@ class WordPieceTokenizer:
         return [self.start, *ids[: self.max_length - 2], self.end]
 
 
+def load_tokenizer(model_dir: Path) -> WordPieceTokenizer:
+    max_seq_length = json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"]
+    return WordPieceTokenizer(model_dir / "vocab.txt", max_seq_length)
+
+
 # --- Encoder: BERT layers, mean pooling, L2 normalisation -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The encoder's size, from the model's config.json."""
+
+    heads: int
+    layers: int
+    eps: float
+    width: int
+
+
+def read_shape(model_dir: Path) -> Shape:
+    config = json.loads((model_dir / "config.json").read_text())
+    return Shape(
+        config["num_attention_heads"], config["num_hidden_layers"], config["layer_norm_eps"], config["hidden_size"]
+    )
+
+
+def position_table(model_dir: Path) -> np.ndarray:
+    """Position embeddings plus the sentence-A token-type embedding: what each position adds to its word.
+
+    Read alone from the weights file: a runtime that has the layers elsewhere (nlu/minilm_onnx.py)
+    needs no other weight in memory.
+    """
+    with safe_open(str(model_dir / "model.safetensors"), framework="np") as weights:
+        positions = weights.get_tensor("embeddings.position_embeddings.weight")
+        return positions + weights.get_tensor("embeddings.token_type_embeddings.weight")[0]
+
 
 
 def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
@@ -222,13 +257,9 @@ class MiniLM:
     """The sentence encoder: `MiniLM.load(model_dir).encode(texts)` -> unit vectors, one row per text."""
 
     def __init__(self, model_dir: Path) -> None:
-        config = json.loads((model_dir / "config.json").read_text())
-        max_seq_length = json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"]
-        self.tokenizer = WordPieceTokenizer(model_dir / "vocab.txt", max_seq_length)
-        self.heads = config["num_attention_heads"]
-        self.layers = config["num_hidden_layers"]
-        self.eps = config["layer_norm_eps"]
-        self.width = config["hidden_size"]
+        self.tokenizer = load_tokenizer(model_dir)
+        shape = read_shape(model_dir)
+        self.heads, self.layers, self.eps, self.width = shape.heads, shape.layers, shape.eps, shape.width
         self.weights = load_file(str(model_dir / "model.safetensors"))
         self.linears: Dict[str, Linear] = {}
         for key, weight in self.weights.items():
@@ -325,7 +356,7 @@ if __name__ == "__main__":
     model_dir = ensure_model(MODEL_HOME)
     print(f"Embedding model: {model_dir}")
     for runtime in (ONNX, ONNX_INT8):
-        print(f"  {runtime}: {graph(shared_model(model_dir), model_dir, runtime)}")
+        print(f"  {runtime}: {graph(model_dir, runtime)}")
 
 
 def encode_in_batches(

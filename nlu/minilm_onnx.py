@@ -9,6 +9,10 @@ kernels), and cached beside the model folder in the virtualenv. Tokenizing, mean
 normalising stay in numpy, exactly as in nlu/minilm.py. The float graph gives the numpy encoder's
 embeddings (tests/test_minilm.py); the 8-bit one is a choice of speed over exactness that the
 pipeline only makes if the understanding figures stay the same (config.yml says which it uses).
+
+A server keeps only the session, the vocabulary and the position table in memory: the numpy weights
+are read only to make a graph, which `make install` does, so a server no longer holds a second copy
+of them (134 MiB; docs/performance.md).
 """
 
 from __future__ import annotations
@@ -19,14 +23,16 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
-from nlu.minilm import MiniLM, encode_in_batches, shared_model
+from nlu.minilm import MiniLM, encode_in_batches, load_tokenizer, position_table, read_shape, shared_model
 
 OPSET = 17  # the first with LayerNormalization
 # Part of the graph file's name: change it whenever build_graph or the quantisation changes, so that a
 # graph made by an older version of this module is never reused.
 GRAPH_VERSION = f"v1-opset{OPSET}"
 # Two threads for a message's few rows: NLU alone p50 13.9 → 12.4 ms against one, with the round trip and
-# 10-at-a-time throughput unchanged (docs/performance.md).
+# 10-at-a-time throughput unchanged (docs/performance.md). They sleep between messages instead of spinning:
+# a spinning thread held the second core while the classifier, the action server and the event loop
+# needed it (10 at a time: 72 → 88 messages a second; p99 one at a time 26-33 → 18 ms).
 THREADS = 2
 # The ways to run the encoder (SentenceEmbeddingFeaturizer's `runtime`): numpy (nlu/minilm.py), the
 # graph in 32-bit floats (the same numbers), or quantised per channel to 8-bit integers.
@@ -104,10 +110,11 @@ def build_graph(model: MiniLM, path: Path) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)]), str(path))
 
 
-def graph(model: MiniLM, model_dir: Path, runtime: str) -> Path:
+def graph(model_dir: Path, runtime: str, model: MiniLM | None = None) -> Path:
     """The graph for `runtime`, made once per model folder (beside it, in the virtualenv) and then reused.
 
-    `make install` makes both (`python -m nlu.minilm`), so no server pays for it at start.
+    `make install` makes both (`python -m nlu.minilm`), so no server pays for it at start. The weights
+    are read only to make one: `model`'s, or else the model folder's.
     """
     path = model_dir.parent / f"{model_dir.name}-{runtime}-{GRAPH_VERSION}.onnx"
     if path.exists():
@@ -115,7 +122,7 @@ def graph(model: MiniLM, model_dir: Path, runtime: str) -> Path:
     float_graph = path.with_suffix(f".{os.getpid()}.float")
     partial = path.with_suffix(f".{os.getpid()}.partial")
     try:
-        build_graph(model, float_graph)
+        build_graph(model or shared_model(model_dir), float_graph)
         if runtime == ONNX_INT8:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -139,34 +146,33 @@ _SESSIONS: Dict[tuple, "OnnxMiniLM"] = {}
 
 def shared_encoder(model_dir: Path, runtime: str) -> "MiniLM | OnnxMiniLM":
     """The encoder for `runtime`, one per process, however many components or trainings ask for it."""
-    model = shared_model(model_dir)
     if runtime == NUMPY:
-        return model
+        return shared_model(model_dir)
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; use one of {RUNTIMES}")
     key = (model_dir, runtime)
     if key not in _SESSIONS:
-        _SESSIONS[key] = OnnxMiniLM(model, graph(model, model_dir, runtime))
+        _SESSIONS[key] = OnnxMiniLM(model_dir, graph(model_dir, runtime))
     return _SESSIONS[key]
 
 
 class OnnxMiniLM:
-    """`encode(texts)` as MiniLM's, with the layers run by ONNX Runtime on one thread."""
+    """`encode(texts)` as MiniLM's, with the layers run by ONNX Runtime."""
 
-    def __init__(self, model: MiniLM, graph_file: Path) -> None:
+    def __init__(self, model_dir: Path, graph_file: Path) -> None:
         import onnxruntime
 
-        self.model = model
+        self.tokenizer = load_tokenizer(model_dir)
+        self.width = read_shape(model_dir).width
+        self.positions = position_table(model_dir)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = THREADS
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # see THREADS
         self.session = onnxruntime.InferenceSession(str(graph_file), options, providers=["CPUExecutionProvider"])
-        self.positions = model.weights["embeddings.position_embeddings.weight"] + model.weights[
-            "embeddings.token_type_embeddings.weight"
-        ][0]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return encode_in_batches(self.model.tokenizer, self.model.width, self.hidden_states, texts)
+        return encode_in_batches(self.tokenizer, self.width, self.hidden_states, texts)
 
     def hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]

@@ -135,8 +135,24 @@ def test_a_graph_is_made_once_and_appears_only_complete(tmp_path: Path, model: M
 
     model_dir = tmp_path / "all-MiniLM-L6-v2"
     model_dir.mkdir()
-    made = graph(model, model_dir, ONNX)
+    made = graph(model_dir, ONNX, model)
     assert made.name == f"all-MiniLM-L6-v2-onnx-{GRAPH_VERSION}.onnx" and made.stat().st_size > 80 * 2**20
     assert [path.name for path in tmp_path.iterdir() if path.is_file()] == [made.name]  # nothing partial left
     stamp = made.stat().st_mtime_ns
-    assert graph(model, model_dir, ONNX) == made and made.stat().st_mtime_ns == stamp  # reused, not made again
+    assert graph(model_dir, ONNX, model) == made and made.stat().st_mtime_ns == stamp  # reused, not made again
+
+
+def test_the_onnx_encoder_reads_no_layer_weights_into_memory(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server's encoder is the session, the vocabulary and the position table: no numpy copy of the layers."""
+    from nlu.minilm_onnx import ONNX, OnnxMiniLM, graph, shared_encoder
+
+    made = graph(model_dir, ONNX)  # made by `make install`, or now
+
+    def no_full_load(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the encoder read every weight")
+
+    monkeypatch.setattr(minilm, "load_file", no_full_load)
+    encoder = OnnxMiniLM(model_dir, made)
+
+    texts = [sentence["text"] for sentence in SENTENCES]
+    np.testing.assert_array_equal(encoder.encode(texts), shared_encoder(model_dir, ONNX).encode(texts))

@@ -26,12 +26,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.common import override_defaults
 
 from content_library.content import read_yaml
+from nlu.examples import nlu_examples
 from nlu.intent_classifier import IntentClassifier
 from nlu.minilm import ModelNotInstalledError, installed_model
 from nlu.minilm_onnx import shared_encoder
 from nlu.sentence_embeddings import RUNTIME, SentenceEmbeddingFeaturizer
-from nlu.tfidf import TfidfFeaturizer
-from paths import CONFIG
+from nlu.tfidf import TfidfFeaturizer, TfidfRows, new_vectorizer
+from paths import CONFIG, HELD_OUT_NLU, all_nlu_data
 
 EMBEDDING_WIDTH = 384
 
@@ -253,6 +254,37 @@ def test_tfidf_loaded_from_model_storage_gives_the_trained_features(tmp_path: Pa
         np.testing.assert_array_equal(sentence_row(loaded, text).toarray(), sentence_row(trained, text).toarray())
 
 
+def test_tfidf_rows_are_scikit_learns_own_to_the_last_bit() -> None:
+    """The featurizer's own row builder (TfidfRows) gives exactly the fitted union's `transform`.
+
+    Fitted on the real training data and compared on the held-out messages, misspellings and all,
+    plus texts with no known feature at all.
+    """
+    training = [text for texts in nlu_examples(*all_nlu_data()).values() for text in texts]
+    held_out = [text for texts in nlu_examples(HELD_OUT_NLU).values() for text in texts]
+    union = new_vectorizer().fit(training)
+    texts = [*held_out, "", "zzzz qqqq", "🙂"]
+
+    expected = scipy.sparse.csr_matrix(union.transform(texts))
+    actual = TfidfRows(union).transform(texts)
+
+    assert TfidfRows.supports(union)
+    assert actual.shape == expected.shape and actual.nnz == expected.nnz > 0
+    assert (actual != expected).nnz == 0
+
+
+def test_tfidf_takes_scikit_learns_transform_for_a_union_it_was_not_built_for(tmp_path: Path) -> None:
+    featurizer = trained_tfidf(LocalModelStorage(tmp_path))
+    union = featurizer.vectorizer
+    union.transformer_list[0][1].set_params(norm=None)  # raw word weights: not what new_vectorizer makes
+
+    featurizer.vectorizer = union
+    row = sentence_row(featurizer, "how often does the pump need refilling")
+
+    assert not TfidfRows.supports(union)
+    assert (row != scipy.sparse.csr_matrix(union.transform(["how often does the pump need refilling"]))).nnz == 0
+
+
 # --- SentenceEmbeddingFeaturizer -----------------------------------------------------------------------------
 
 
@@ -363,6 +395,23 @@ def test_classifier_probabilities_are_scikit_learns_own(pipeline: TrainedPipelin
     np.testing.assert_allclose(
         pipeline.classifier.probabilities(features), pipeline.classifier.clf.predict_proba(features), rtol=1e-9
     )
+
+
+def test_classifier_message_path_gives_the_probabilities_of_the_combined_features(pipeline: TrainedPipeline) -> None:
+    """`process` scores each message's sparse and dense features apart: the same as Rasa's stacked matrix."""
+    messages = [message for text in [*UNSEEN_PARAPHRASES, "refil", "zzzz"] for message in featurized(pipeline, text)]
+    classifier = pipeline.classifier
+
+    expected = classifier.clf.predict_proba(classifier._create_X(messages))
+    np.testing.assert_allclose(classifier.message_probabilities(messages), expected, rtol=1e-9)
+
+
+def test_classifier_given_one_kind_of_feature_fails_as_rasas_own_path_would(pipeline: TrainedPipeline) -> None:
+    """Without its sentence embedding a message takes Rasa's stacked-matrix path: the same error, not a guess."""
+    [message] = pipeline.tfidf.process(messages("does the refill hurt"))
+
+    with pytest.raises(ValueError, match="dimension mismatch|features"):
+        pipeline.classifier.message_probabilities([message])
 
 
 def test_pipeline_loaded_from_model_storage_ranks_as_trained(pipeline: TrainedPipeline) -> None:
