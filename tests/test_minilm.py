@@ -152,6 +152,8 @@ def test_the_onnx_encoder_reads_no_layer_weights_into_memory(model_dir: Path, mo
         raise AssertionError("the encoder read every weight")
 
     monkeypatch.setattr(minilm, "load_file", no_full_load)
+    # Not the process's shared numpy model either, which another test may already have loaded.
+    monkeypatch.setattr("nlu.minilm_onnx.shared_model", no_full_load)
     encoder = OnnxMiniLM(model_dir, made)
 
     texts = [sentence["text"] for sentence in SENTENCES]
