@@ -37,7 +37,7 @@ import yaml
 from bench.peak_memory import peak_rss
 from connectors.guard import DEFAULT_REPLY_DEADLINE, REPLY_DEADLINE_ENV
 from harness.rest_client import Turn, client_session, fetch_user_texts, lost, run_conversations, send
-from harness.servers import Stack, start_stack
+from harness.servers import Stack, http_api_args, start_stack
 from nlu.examples import nlu_examples
 from paths import HELD_OUT_NLU, MODEL, RESULTS, ROOT
 
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
             args.model,
             # The production reply deadline (not the tests' generous one): an apology under load is a failure.
             extra_env={REPLY_DEADLINE_ENV: str(DEFAULT_REPLY_DEADLINE)},
-            rasa_args=["--enable-api", "--auth-token", token],
+            rasa_args=http_api_args(token),
         )
         try:
             result = measure(stack, token, conversations)

@@ -28,7 +28,7 @@ from bench.load import draw_conversations, percentile
 from bench.peak_memory import peak_rss
 from connectors.guard import DEFAULT_REPLY_DEADLINE, REPLY_DEADLINE_ENV
 from harness.rest_client import Turn, client_session, run_conversations, send
-from harness.servers import Stack, start_stack
+from harness.servers import Stack, http_api_args, start_stack
 
 COLD_START_LIMIT = 300  # seconds; a stack that has not answered by then has failed
 APOLOGY = "unavailable"  # the guard's reply when no answer came within the deadline
@@ -124,7 +124,7 @@ def one_repeat(
         stack: Stack = (start or (lambda workdir, **kwargs: start_stack(workdir, model, **kwargs)))(
             Path(workdir),
             extra_env=extra_env,
-            rasa_args=["--enable-api", "--auth-token", token],
+            rasa_args=http_api_args(token),
             wait=False,
             endpoints_extra=endpoints_extra,
         )

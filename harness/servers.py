@@ -37,6 +37,15 @@ def free_ports(count: int) -> List[int]:
             probe.close()
 
 
+def http_api_args(token: str) -> List[str]:
+    """Rasa's HTTP API behind `token`, given as `--auth-token=TOKEN`.
+
+    A URL-safe token starts with "-" one time in 64, and argparse then reads `--auth-token TOKEN`
+    as a flag with no value: the server exits with a usage message instead of starting.
+    """
+    return ["--enable-api", f"--auth-token={token}"]
+
+
 def server_env() -> Dict[str, str]:
     return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
 

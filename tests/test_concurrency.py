@@ -18,7 +18,7 @@ from typing import Dict, Iterator, List, Tuple
 import pytest
 
 from harness.rest_client import Turn, fetch_user_texts, run_conversations
-from harness.servers import Stack, start_stack
+from harness.servers import Stack, http_api_args, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ def api_stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """Both servers, with Rasa's HTTP API on behind a token so the test can read trackers."""
     token = secrets.token_urlsafe(24)
     running = start_stack(
-        tmp_path_factory.mktemp("concurrency"), model_path, rasa_args=["--enable-api", "--auth-token", token]
+        tmp_path_factory.mktemp("concurrency"), model_path, rasa_args=http_api_args(token)
     )
     yield running, token
     running.stop()

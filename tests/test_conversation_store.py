@@ -44,7 +44,7 @@ from conversations.store import (
     sql_tracker_store_kwargs,
     store_url,
 )
-from harness.servers import Stack, server_env, start_stack
+from harness.servers import Stack, http_api_args, server_env, start_stack
 from paths import ENDPOINTS, ROOT
 from tests.support.channel_stubs import PlatformStub
 from tests.support.channels import (
@@ -170,7 +170,7 @@ def restarted(
     """A REST and an SMS conversation on one server, which is then stopped and started again on its file."""
     workdir = tmp_path_factory.mktemp("restart")
     env = channel_env(platforms.url)
-    api = ["--enable-api", "--auth-token", AUTH_TOKEN]
+    api = http_api_args(AUTH_TOKEN)
     rest_sender, mobile = new_sender("parent"), new_mobile()
 
     first = start_stack(workdir, model_path, extra_env=env, rasa_args=api)

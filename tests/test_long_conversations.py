@@ -22,7 +22,7 @@ from connectors.twilio import sms_text
 from content_library.content import Content
 from conversations.ids import conversation_id
 from conversations.store import WINDOW_EVENTS
-from harness.servers import Stack, start_stack
+from harness.servers import Stack, http_api_args, start_stack
 from tests.support.channel_stubs import PlatformStub
 from tests.support.channels import (
     channel_env,
@@ -44,7 +44,7 @@ PROBES = ["how often does the pump need refilling?", "what are the side effects"
 
 def start(workdir: Path, model_path: Path, platforms: PlatformStub) -> Stack:
     return start_stack(
-        workdir, model_path, extra_env=channel_env(platforms.url), rasa_args=["--enable-api", "--auth-token", TOKEN]
+        workdir, model_path, extra_env=channel_env(platforms.url), rasa_args=http_api_args(TOKEN)
     )
 
 
