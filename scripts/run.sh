@@ -37,7 +37,8 @@ if [ -n "${RASA_API_TOKEN:-}" ]; then
 "Make one with:  python3 -c \"import secrets; print(secrets.token_urlsafe(32))\""$'\n'\
 "or leave RASA_API_TOKEN unset to keep the HTTP API off."
   fi
-  api_args=(--enable-api --auth-token "$RASA_API_TOKEN")
+  # One word, so that a token starting with "-" is not read as another option.
+  api_args=(--enable-api "--auth-token=$RASA_API_TOKEN")
 fi
 
 "$bin/python" scripts/check_ports.py --command "make run" \

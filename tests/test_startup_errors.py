@@ -308,7 +308,8 @@ def wait_for(condition: str, process: subprocess.Popen, log: Path, timeout: floa
 
 @pytest.fixture
 def token_run(tmp_path: Path) -> Iterator[Tuple[subprocess.Popen, Dict[str, str], Path]]:
-    env = run_sh_env(tmp_path / "work", RASA_API_TOKEN=secrets.token_urlsafe(32))
+    # Starting with "-", as one URL-safe token in 64 does: it must not be read as an option.
+    env = run_sh_env(tmp_path / "work", RASA_API_TOKEN="-" + secrets.token_urlsafe(32))
     log = tmp_path / "run.log"
     process = launch("scripts/run.sh", env, log)
     try:

@@ -50,7 +50,8 @@ if [ -n "${RASA_API_TOKEN:-}" ]; then
       "Make one with:  python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"" \
       "or leave RASA_API_TOKEN empty to keep the HTTP API off."
   fi
-  set -- "$@" --enable-api --auth-token "$RASA_API_TOKEN"
+  # One word, so that a token starting with "-" is not read as another option.
+  set -- "$@" --enable-api "--auth-token=$RASA_API_TOKEN"
 fi
 
 # The same allowlist the channels enforce, so that the listed pages may also read the replies (CORS).
