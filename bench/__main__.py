@@ -18,6 +18,7 @@ import os
 import platform
 import shlex
 import statistics
+import subprocess
 import sys
 import tempfile
 from dataclasses import asdict
@@ -204,9 +205,32 @@ def markdown(result: Dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def code_version() -> str:
+    """The commit measured, so that a figure copied into the docs can name it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        changes = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True)
+    except OSError:
+        return "no git"
+    if head.returncode != 0:
+        return "not a git checkout"
+    dirty = " with uncommitted changes" if changes.stdout.strip() else ""
+    return f"commit {head.stdout.strip()}{dirty}"
+
+
 def provenance(section: Dict[str, Any]) -> str:
     run = section["run"]
-    return f"`{run['command']}` ({run['date']} UTC; {run['machine']}; median of {run['repeats']} runs)"
+    at = f"{run['commit']}; " if "commit" in run else ""
+    return f"`{run['command']}` ({at}{run['date']} UTC; {run['machine']}; median of {run['repeats']} runs)"
+
+
+def write(result: Dict[str, Any]) -> str:
+    """bench.md and bench.json as they stand, so that a section that fails keeps the ones before it."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    table = markdown(result)
+    (OUT / "bench.md").write_text(table)
+    (OUT / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    return table
 
 
 def understanding_table(section: Dict[str, Any]) -> List[str]:
@@ -433,15 +457,14 @@ def main(argv: List[str] | None = None) -> int:
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "machine": f"{len(os.sched_getaffinity(0))} cores, {platform.machine()}, Python {platform.python_version()}",
         "repeats": args.repeats,
+        "commit": code_version(),
     }
     runners = {"understanding": run_understanding, "speed": run_speed, "length": run_length, "training": run_training}
     result = earlier_results()
+    table = ""
     for section in args.sections:
         result[section] = {**runners[section](args), "run": run}
-    OUT.mkdir(parents=True, exist_ok=True)
-    table = markdown(result)
-    (OUT / "bench.md").write_text(table)
-    (OUT / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
+        table = write(result)
     print(table)
     print(f"Written to {(OUT / 'bench.md').relative_to(ROOT)} and bench.json.", file=sys.stderr)
     errors = sum(level["errors"] for level in result.get("speed", {}).get("levels", {}).values())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from bench import realistic
-from bench.__main__ import markdown, median_of
+from bench.__main__ import code_version, markdown, median_of
 from bench.realistic import Message
 from bench.understanding import EvaluationData, Labelled, Predictions, score, understood
 
@@ -48,10 +50,12 @@ def test_repeats_are_summarised_by_their_median_keeping_texts() -> None:
 
 def test_every_table_names_the_command_that_made_it() -> None:
     run = {"command": ".venv/bin/python -m bench --sections training", "date": "d", "machine": "m", "repeats": 3}
+    run["commit"] = code_version()
     table = markdown({"training": {"seconds": 39.0, "model_mib": 2.4, "run": run}})
     assert "| training from scratch (`rasa train`, empty cache) | 39 s |" in table
     assert "`.venv/bin/python -m bench --sections training`" in table
     assert "median of 3 runs" in table
+    assert re.search(r"\(commit [0-9a-f]{7,}( with uncommitted changes)?; d UTC", table), table
 
 
 def test_realistic_messages_are_scored_as_the_reply_a_parent_would_get() -> None:
