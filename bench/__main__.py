@@ -209,7 +209,9 @@ def code_version() -> str:
     """The commit measured, so that a figure copied into the docs can name it."""
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-        changes = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True)
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        )
     except OSError:
         return "no git"
     if head.returncode != 0:
@@ -221,7 +223,8 @@ def code_version() -> str:
 def provenance(section: Dict[str, Any]) -> str:
     run = section["run"]
     at = f"{run['commit']}; " if "commit" in run else ""
-    return f"`{run['command']}` ({at}{run['date']} UTC; {run['machine']}; median of {run['repeats']} runs)"
+    runs = f"median of {run['repeats']} runs" if "repeats" in section else "one run"  # length runs once
+    return f"`{run['command']}` ({at}{run['date']} UTC; {run['machine']}; {runs})"
 
 
 def write(result: Dict[str, Any]) -> str:

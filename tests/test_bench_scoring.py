@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from bench import realistic
-from bench.__main__ import code_version, markdown, median_of
+from bench.__main__ import markdown, median_of
 from bench.realistic import Message
 from bench.understanding import EvaluationData, Labelled, Predictions, score, understood
 
@@ -50,12 +48,16 @@ def test_repeats_are_summarised_by_their_median_keeping_texts() -> None:
 
 def test_every_table_names_the_command_that_made_it() -> None:
     run = {"command": ".venv/bin/python -m bench --sections training", "date": "d", "machine": "m", "repeats": 3}
-    run["commit"] = code_version()
-    table = markdown({"training": {"seconds": 39.0, "model_mib": 2.4, "run": run}})
+    table = markdown({"training": {"seconds": 39.0, "model_mib": 2.4, "repeats": [], "run": run}})
     assert "| training from scratch (`rasa train`, empty cache) | 39 s |" in table
-    assert "`.venv/bin/python -m bench --sections training`" in table
-    assert "median of 3 runs" in table
-    assert re.search(r"\(commit [0-9a-f]{7,}( with uncommitted changes)?; d UTC", table), table
+    assert "`.venv/bin/python -m bench --sections training` (d UTC; m; median of 3 runs)" in table
+
+
+def test_a_table_names_the_commit_measured_and_a_single_run_as_one() -> None:
+    run = {"command": "c", "date": "d", "machine": "m", "repeats": 3, "commit": "commit abc1234"}
+    curve = {"messages": 4, "window": 2, "window_p50_ms": [10.0, 11.0], "fresh_p50_ms": 9.0, "last_over_first": 1.1}
+    table = markdown({"length": {"curves": {"this bot": curve}, "plot": "p.png", "run": run}})
+    assert "`c` (commit abc1234; d UTC; m; one run)" in table
 
 
 def test_realistic_messages_are_scored_as_the_reply_a_parent_would_get() -> None:

@@ -50,7 +50,7 @@ def plan() -> Dict[str, List[str]]:
 @pytest.fixture(scope="module")
 def api_stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuple[Stack, str]]:
     """Both servers, with Rasa's HTTP API on behind a token so the test can read trackers."""
-    token = secrets.token_urlsafe(24)
+    token = "-" + secrets.token_urlsafe(24)  # a leading "-" must still be read as the token
     running = start_stack(
         tmp_path_factory.mktemp("concurrency"), model_path, rasa_args=http_api_args(token)
     )

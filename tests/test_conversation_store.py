@@ -59,7 +59,7 @@ from tests.support.channels import (
     twilio_sms,
 )
 
-AUTH_TOKEN = secrets.token_hex(16)
+AUTH_TOKEN = "-" + secrets.token_hex(16)  # a leading "-" must still be read as the token
 BAD_DAYS = ["abc", "0", "-5", "1.5", "30 days"]
 REFUSAL = "must be a whole number of days, 1 or more"
 

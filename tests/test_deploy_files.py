@@ -27,7 +27,6 @@ from typing import Any, Dict, List, Set, Tuple
 import jsonschema
 import pytest
 import yaml
-from rasa.__main__ import create_argument_parser
 
 from paths import CREDENTIALS, DEPLOY_DIR, HAPROXY_COMPOSE_CONFIG, ROOT
 from scripts.haproxy_config import compose_config
@@ -379,6 +378,13 @@ def start_entrypoint(tmp_path: Path, **settings: str) -> Tuple[subprocess.Comple
     return finished, args_file.read_text().splitlines() if args_file.exists() else None
 
 
+def rasa_arguments(args: List[str]) -> Any:
+    """The arguments as `rasa` itself reads them (its own command-line parser)."""
+    from rasa.__main__ import create_argument_parser
+
+    return create_argument_parser().parse_args(args)
+
+
 def test_entrypoint_starts_rasa_on_the_cluster_endpoints_with_the_api_off(tmp_path: Path) -> None:
     finished, args = start_entrypoint(tmp_path, **VALID_SETTINGS)
     assert finished.returncode == 0, finished.stderr
@@ -392,14 +398,15 @@ def test_entrypoint_starts_rasa_on_the_cluster_endpoints_with_the_api_off(tmp_pa
         "--cors https://www.hospital.example http://localhost:8080",
     ):
         assert expected in command
-    assert "--enable-api" not in args and "--auth-token" not in args
+    parsed = rasa_arguments(args)
+    assert not parsed.enable_api and parsed.auth_token is None
 
 
 def test_entrypoint_turns_the_api_on_with_a_long_token(tmp_path: Path) -> None:
     token = "-" + "t" * 31  # secrets.token_urlsafe starts one token in 64 with "-"
     finished, args = start_entrypoint(tmp_path, **VALID_SETTINGS, RASA_API_TOKEN=token)
     assert finished.returncode == 0, finished.stderr
-    parsed = create_argument_parser().parse_args(args)
+    parsed = rasa_arguments(args)
     assert parsed.enable_api and parsed.auth_token == token
 
 

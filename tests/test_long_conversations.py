@@ -38,7 +38,7 @@ from tests.support.channels import (
 pytestmark = pytest.mark.e2e
 
 TURNS = 300
-TOKEN = secrets.token_hex(16)
+TOKEN = "-" + secrets.token_hex(16)  # a leading "-" must still be read as the token
 PROBES = ["how often does the pump need refilling?", "what are the side effects", "hi", "what can go wrong?"]
 
 
