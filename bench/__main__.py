@@ -223,7 +223,8 @@ def code_version() -> str:
 def provenance(section: Dict[str, Any]) -> str:
     run = section["run"]
     at = f"{run['commit']}; " if "commit" in run else ""
-    runs = f"median of {run['repeats']} runs" if "repeats" in section else "one run"  # length runs once
+    repeated = "repeats" in section and run["repeats"] > 1  # the length section runs once
+    runs = f"median of {run['repeats']} runs" if repeated else "one run"
     return f"`{run['command']}` ({at}{run['date']} UTC; {run['machine']}; {runs})"
 
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import bench.__main__ as bench_main
 from bench import realistic
 from bench.__main__ import markdown, median_of
 from bench.realistic import Message
@@ -84,3 +90,24 @@ def test_realistic_messages_are_scored_as_the_reply_a_parent_would_get() -> None
     assert (scores.bare_cries.right, scores.bare_cries.total) == (1, 1)
     assert scores.by_style["past_event"]["false alarms"].right == 1
     assert len(scores.misses) == 5
+
+
+def test_the_commit_measured_is_read_from_git_and_a_changed_tracked_file_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bench_main, "ROOT", tmp_path)
+    assert bench_main.code_version() == "not a git checkout"
+
+    def git(*args: str) -> str:
+        command = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args]
+        return subprocess.run(command, cwd=tmp_path, check=True, capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q")
+    (tmp_path / "tracked.txt").write_text("one\n")
+    git("add", "tracked.txt")
+    git("commit", "-qm", "first")
+    head = git("rev-parse", "--short", "HEAD")
+    (tmp_path / "untracked.txt").write_text("a scratch file\n")
+    assert bench_main.code_version() == f"commit {head}"
+    (tmp_path / "tracked.txt").write_text("two\n")
+    assert bench_main.code_version() == f"commit {head} with uncommitted changes"
