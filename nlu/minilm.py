@@ -223,7 +223,6 @@ def position_table(model_dir: Path) -> np.ndarray:
         return positions + weights.get_tensor("embeddings.token_type_embeddings.weight")[0]
 
 
-
 def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
     mean = x.mean(axis=-1, keepdims=True)
     variance = ((x - mean) ** 2).mean(axis=-1, keepdims=True)

@@ -12,7 +12,7 @@ pipeline only makes if the understanding figures stay the same (config.yml says 
 
 A server keeps only the session, the vocabulary and the position table in memory: the numpy weights
 are read only to make a graph, which `make install` does, so a server no longer holds a second copy
-of them (134 MiB; docs/performance.md).
+of them (resident memory after loading the model 979 → 885 MiB; docs/performance.md).
 """
 
 from __future__ import annotations

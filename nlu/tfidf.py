@@ -119,9 +119,6 @@ class TfidfRows:
             shape=(1, self.width),
         )
 
-    def transform(self, texts: Sequence[str]) -> scipy.sparse.csr_matrix:
-        return scipy.sparse.vstack([self.row(text) for text in texts], format="csr")
-
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
 class TfidfFeaturizer(SparseFeaturizer, GraphComponent):
