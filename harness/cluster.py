@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -40,6 +42,7 @@ HAPROXY = Path(shutil.which("haproxy") or "/usr/sbin/haproxy")
 # max_connections (100 by default, 3 of them kept for superusers); docs/deploy.md.
 POOL_SIZE = 5
 MAX_OVERFLOW = 5
+ROUTED_TIMEOUT = 30  # seconds for HAProxy to put a restarted replica back (it checks every second)
 
 
 @dataclass
@@ -92,6 +95,29 @@ class Cluster:
         )
         if wait:
             wait_until_up(self.servers[name], f"{self.replica_url(name)}/")
+            if "haproxy" in self.servers:
+                self.wait_until_routed(name)
+
+    def wait_until_routed(self, name: str, timeout: float = ROUTED_TIMEOUT) -> None:
+        """Until HAProxy sends requests to replica `name` again, in every backend that has it.
+
+        A restarted replica answers before HAProxy's next health check puts it back in rotation;
+        meanwhile the other replica is the only one, and a test that then kills it gets a 502 where
+        it expected the balancer to send the request on. HAProxy logs each change of a server's state,
+        so the replica is routed once no backend's latest line for it says DOWN (a replica it never
+        marked down has no line at all). A replica takes longer to start than HAProxy takes to mark it
+        down (two failed checks, 1 s apart), so the DOWN line is always there before this looks.
+        """
+        haproxy = self.servers["haproxy"]
+        pattern = re.compile(rf"Server (\S+)/{re.escape(name)} is (UP|DOWN)")
+        deadline = time.monotonic() + timeout
+        while True:
+            states = dict(pattern.findall(haproxy.log.read_text(errors="replace")))
+            if all(state == "UP" for state in states.values()):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"HAProxy did not route to {name} within {timeout} s:\n{haproxy.log_tail()}")
+            time.sleep(0.1)  # polling HAProxy's log for its health check's verdict
 
     def start_action_server(self, name: str, wait: bool = True) -> None:
         port = self.action_ports[name]
